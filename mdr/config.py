@@ -1,0 +1,59 @@
+"""Every knob of the recognition pipeline, in one place.
+
+Pages, the CLI and tests build a :class:`RecognizerConfig` (or change one with
+``dataclasses.replace``) instead of keeping their own copies of constants.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Literal
+
+Binarization = Literal["otsu", "fixed", "adaptive"]
+Precision = Literal["int8", "fp32"]
+
+
+@dataclass(frozen=True)
+class RecognizerConfig:
+    # --- input limits -----------------------------------------------------
+    max_input_pixels: int = 50_000_000
+    """Images with more pixels than this are refused (decompression bombs)."""
+    work_max_side: int = 1200
+    """Larger images are downscaled so their longer side is this long."""
+
+    # --- binarization -----------------------------------------------------
+    binarization: Binarization = "otsu"
+    fixed_threshold: int = 128
+    """Threshold on the 0..255 ink image when ``binarization == 'fixed'``."""
+    min_contrast: int = 40
+    """Below this grey-level spread the image is considered blank."""
+
+    # --- segmentation -----------------------------------------------------
+    min_speck_size: float = 0.2
+    """A component whose longer side is below this fraction of the typical
+    digit height (or below 1.5 stroke widths) is a speck and is dropped."""
+    merge_overlap: float = 0.5
+    """Horizontal overlap (fraction of the narrower part) above which a
+    partial stroke joins the digit it overlaps."""
+    split_enabled: bool = True
+    split_sensitivity: float = 1.0
+    """Higher splits more eagerly: a part is a split candidate when its
+    width/height exceeds ``1.15 / split_sensitivity``."""
+    max_ink_fraction: float = 0.6
+    """An image whose ink covers more than this is refused as 'all ink'."""
+
+    # --- normalization ----------------------------------------------------
+    normalize_stroke: bool = True
+    target_stroke: float = 2.6
+    """Stroke width, in pixels of the 28x28 input, that MNIST digits have."""
+
+    # --- classification ---------------------------------------------------
+    precision: Precision = "int8"
+    low_confidence: float = 0.75
+    """Digits below this softmax confidence are flagged for the reader."""
+
+    @classmethod
+    def knob_names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+
+DEFAULT_CONFIG = RecognizerConfig()

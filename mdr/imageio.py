@@ -1,0 +1,78 @@
+"""Turn user-supplied bytes or arrays into a checked numpy image.
+
+Dimensions are read from the header before any pixel is decoded, so a
+decompression bomb is refused without allocating it.
+"""
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .config import DEFAULT_CONFIG, RecognizerConfig
+from .errors import ImageTooLargeError, InvalidImageError
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+def check_size(width: int, height: int, config: RecognizerConfig = DEFAULT_CONFIG) -> None:
+    if width <= 0 or height <= 0:
+        raise InvalidImageError(f"The image is {width}x{height} pixels: it has no area to read.")
+    if width * height > config.max_input_pixels:
+        raise ImageTooLargeError(
+            f"The image is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels); "
+            f"the limit is {config.max_input_pixels / 1e6:.0f} megapixels. Scale it down and try again."
+        )
+
+
+def decode_image(data: bytes, config: RecognizerConfig = DEFAULT_CONFIG) -> np.ndarray:
+    """Decode PNG/JPEG/... bytes to an RGB, RGBA or greyscale uint8 array.
+
+    EXIF orientation is applied so a phone photo reads the way it was taken.
+    """
+    if not data:
+        raise InvalidImageError("The file is empty.")
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageTooLargeError(
+            f"The file is {len(data) / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB."
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            check_size(image.width, image.height, config)
+            image = ImageOps.exif_transpose(image)
+            if image.mode not in ("L", "RGB", "RGBA"):
+                has_alpha = image.mode in ("LA", "PA", "RGBa") or "transparency" in image.info
+                image = image.convert("RGBA" if has_alpha else "RGB")
+            return np.asarray(image).copy()
+    except (InvalidImageError, ImageTooLargeError):
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise ImageTooLargeError(f"The image is too large to decode safely ({e}).") from None
+    except UnidentifiedImageError:
+        raise InvalidImageError("The file is not an image this app can read (use PNG or JPEG).") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as e:
+        raise InvalidImageError(f"The image file is damaged or truncated ({e}).") from None
+
+
+def read_image_file(path: str | os.PathLike, config: RecognizerConfig = DEFAULT_CONFIG) -> np.ndarray:
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ImageTooLargeError(
+                f"The file is {size / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB."
+            )
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InvalidImageError(f"No such file: {path}") from None
+    except IsADirectoryError:
+        raise InvalidImageError(f"{path} is a folder, not an image file.") from None
+    except PermissionError:
+        raise InvalidImageError(f"{path} cannot be read (permission denied).") from None
+    return decode_image(data, config)

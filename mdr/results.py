@@ -1,0 +1,138 @@
+"""Typed results of a recognition: what was read, where, how sure, and why.
+
+Everything a page needs to show the pipeline is kept here, so nothing is
+recomputed for display.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+Box = tuple[int, int, int, int]  # x, y, w, h in original-image pixels
+
+
+@dataclass
+class PolarityDecision:
+    inverted: bool
+    """True when the input had dark ink on a light background."""
+    border_median: float
+    image_median: float
+    reason: str
+
+
+@dataclass
+class BinarizationInfo:
+    method: str
+    threshold: float
+    ink_fraction: float
+
+
+@dataclass
+class Component:
+    label: int
+    box: Box  # working-image pixels
+    area: int
+    kept: bool = True
+    reason: str = ""
+
+
+@dataclass
+class MergeDecision:
+    parts: tuple[int, int]
+    """Indices of the two groups considered (component labels of their seeds)."""
+    overlap: float
+    height_ratio: float
+    joined: bool
+    reason: str
+
+
+@dataclass
+class SplitCandidate:
+    cut_x: int  # working-image x of the cut
+    source: str  # "profile", "top-contour", "bottom-contour"
+    score: float  # confidence of the resulting pieces (min over pieces)
+    pieces: list[int] = field(default_factory=list)  # predicted digits
+
+
+@dataclass
+class SplitDecision:
+    box: Box  # working-image pixels of the part that was considered
+    whole_score: float
+    candidates: list[SplitCandidate]
+    chosen: int | None  # index into candidates, or None when kept whole
+    reason: str
+
+
+@dataclass
+class NormalizationSteps:
+    crop: np.ndarray  # uint8 ink crop from the working image
+    stroke_width: float  # estimated brush width in crop pixels
+    stroke_adjusted: np.ndarray  # crop after stroke-thickness normalization
+    resized: np.ndarray  # longer side 20 px, aspect kept
+    center_of_mass_shift: tuple[float, float]  # dx, dy applied in 28x28
+    final: np.ndarray  # float32 28x28 in 0..1, as the model sees it
+
+
+@dataclass
+class Digit:
+    digit: int
+    confidence: float
+    box: Box
+    line: int
+    top3: list[tuple[int, float]]
+    probabilities: np.ndarray  # (10,)
+    steps: NormalizationSteps
+    low_confidence: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "digit": self.digit,
+            "confidence": round(float(self.confidence), 4),
+            "box": [int(v) for v in self.box],
+            "line": self.line,
+            "top3": [[d, round(float(p), 4)] for d, p in self.top3],
+        }
+
+
+@dataclass
+class Recognition:
+    number: str
+    """Digits in reading order; several lines joined by '\\n'."""
+    digits: list[Digit]
+    lines: list[list[int]]  # indices into ``digits``, per line, left to right
+    # --- intermediates ---------------------------------------------------
+    original_shape: tuple[int, ...]
+    scale: float  # working image = original * scale
+    grey: np.ndarray  # uint8, working size, as given (before polarity)
+    ink: np.ndarray  # uint8, working size, ink bright on dark
+    polarity: PolarityDecision
+    binarization: BinarizationInfo
+    mask: np.ndarray  # uint8 0/255 ink mask
+    labels: np.ndarray  # int32 component labels
+    components: list[Component]
+    stroke_width: float  # estimated brush width, working pixels
+    digit_height: float  # typical digit height, working pixels
+    merges: list[MergeDecision]
+    splits: list[SplitDecision]
+    timings_ms: dict[str, float]
+    model_name: str = ""
+    precision: str = ""
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        if not self.digits:
+            return np.zeros((0, 10), np.float32)
+        return np.stack([d.probabilities for d in self.digits])
+
+    @property
+    def total_ms(self) -> float:
+        return float(sum(self.timings_ms.values()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "digits": [d.to_dict() for d in self.digits],
+            "ms": round(self.total_ms, 2),
+        }
