@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["recognize", "evaluate", "train"]
+COMMANDS = ["recognize", "evaluate", "train", "canvas_eval"]
 
 
 def build_parser() -> argparse.ArgumentParser:
