@@ -49,8 +49,15 @@ def adjust_stroke(mask: np.ndarray, stroke_width: float, config: RecognizerConfi
     canonical, _ = _to_canonical(mask)
     target = config.target_stroke * CANONICAL / BOX
     if width_in_box > high * config.target_stroke:
+        # Erode to the target width (holes that survived the thick brush grow
+        # back to their shape), and keep the skeleton re-drawn at that width
+        # so parts thinner than the average stroke do not vanish.
+        current = stroke_width * CANONICAL / max(h, w)
+        padded = cv2.copyMakeBorder(canonical, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+        dist = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
+        core = ((dist > (current - target) / 2) * 255).astype(np.uint8)
         skeleton = skeletonize(canonical > 0).astype(np.uint8) * 255
-        return cv2.dilate(skeleton, _disk(target))
+        return cv2.max(core, cv2.dilate(skeleton, _disk(target)))
     current = stroke_width * CANONICAL / max(h, w)
     return cv2.dilate(canonical, _disk(max(1.0, target - current)))
 

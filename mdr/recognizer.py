@@ -19,13 +19,12 @@ from .errors import ModelError, NothingToReadError
 from .normalize import normalize_digit
 from .preprocess import binarize, decide_polarity, rescale_for_work, to_grey
 from .results import Digit, Recognition, SplitCandidate, SplitDecision
-from .segment import (Part, cut_part, estimate_stroke_width, find_components, group_lines,
-                      merge_components, needs_split, remove_specks, split_candidates, split_score,
-                      whole_score)
+from .segment import (CUT_COST, Part, best_segmentation, estimate_stroke_width, find_components,
+                      cut_path, group_lines, merge_components, needs_split, piece_between, piece_spans,
+                      remove_specks, split_candidates, width_penalty)
 
 MAX_PARTS = 120
 """More separate marks than this is noise or a photo, not a handwritten number."""
-SPLIT_ROUNDS = 3
 
 
 class Recognizer:
@@ -133,57 +132,63 @@ class _Run:
         return self.state["stroke_width"] or estimate_stroke_width(part.mask)
 
     def split(self, parts: list[Part]) -> list[Part]:
-        """Cut parts that hold several touching digits, judged by the classifier."""
+        """Cut parts that hold several touching digits.
+
+        Candidate cuts over-segment the part; every run of pieces narrow enough
+        to be one digit is read in one batch, and the most probable reading
+        (classifier confidence, width prior, a cost per cut) wins.
+        """
         s, cfg = self.state, self.config
-        done: list[Part] = []
-        pending = parts
-        for _ in range(SPLIT_ROUNDS):
-            wide = [p for p in pending if needs_split(p, s["digit_height"], cfg)]
-            done += [p for p in pending if not needs_split(p, s["digit_height"], cfg)]
-            if not wide:
-                pending = []
-                break
-            with self.stage("split"):
-                plans = []
-                inputs = []
-                for part in wide:
-                    cuts = []
-                    for x, source in split_candidates(part, s["stroke_width"]):
-                        pieces = cut_part(part, x)
-                        if pieces is not None:
-                            cuts.append((x, source, pieces))
-                    plans.append((part, cuts))
-                    inputs.append(normalize_digit(part.mask, cfg, s["stroke_width"]).final)
-                    for _, _, pieces in cuts:
-                        inputs += [normalize_digit(p.mask, cfg, s["stroke_width"]).final for p in pieces]
-            probabilities = self.classify(inputs)
-            with self.stage("split"):
-                row = 0
-                pending = []
-                for part, cuts in plans:
-                    whole = probabilities[row]
-                    row += 1
-                    kept_whole = whole_score(float(whole.max()), part.aspect, cfg)
-                    candidates = []
-                    for x, source, pieces in cuts:
-                        piece_probs = probabilities[row:row + 2]
-                        row += 2
-                        score = split_score([float(p.max()) for p in piece_probs],
-                                            [p.box[3] for p in pieces], part.box[3])
-                        candidates.append(SplitCandidate(part.box[0] + x, source, score,
-                                                         [int(p.argmax()) for p in piece_probs]))
-                    best = max(range(len(candidates)), key=lambda k: candidates[k].score, default=None)
-                    if best is not None and candidates[best].score > kept_whole:
-                        chosen = best
-                        reason = (f"cut at x={candidates[best].cut_x} scores {candidates[best].score:.2f} "
-                                  f"> {kept_whole:.2f} as one digit")
-                        pending += list(cuts[best][2])
-                    else:
-                        chosen = None
-                        reason = f"kept whole: {kept_whole:.2f} as one digit beats every cut"
-                        done.append(part)
-                    s["splits"].append(SplitDecision(part.box, kept_whole, candidates, chosen, reason))
-        return done + pending
+        wide = [p for p in parts if needs_split(p, s["digit_height"], cfg)]
+        if not wide:
+            return parts
+        with self.stage("split"):
+            plans, inputs = [], []
+            for part in wide:
+                h, w = part.mask.shape
+                cuts = split_candidates(part, s["stroke_width"], s["digit_height"])
+                band = max(2, int(round(s["stroke_width"])))
+                paths = [None] + [cut_path(part.mask, x, band) for x, _ in cuts] + [None]
+                edges = [0] + [x for x, _ in cuts] + [w]
+                pieces = {}
+                for i, j in piece_spans([x for x, _ in cuts], w, h):
+                    piece = piece_between(part, paths[i], paths[j])
+                    if piece is not None:
+                        pieces[(i, j)] = (piece, len(inputs))
+                        inputs.append(normalize_digit(piece.mask, cfg, s["stroke_width"]).final)
+                plans.append((part, cuts, edges, pieces, paths))
+        probabilities = self.classify(inputs)
+        result: list[Part] = [p for p in parts if not needs_split(p, s["digit_height"], cfg)]
+        with self.stage("split"):
+            for part, cuts, edges, pieces, paths in plans:
+                h = part.box[3]
+                scores = {}
+                for span, (piece, row) in pieces.items():
+                    score = float(np.log(probabilities[row].max() + 1e-6))
+                    score -= width_penalty(piece.box[2], h, cfg)
+                    if piece.box[3] < 0.45 * h:
+                        score -= 1.0  # a sliver of a neighbour, not a digit
+                    scores[span] = score
+                total, path, through = best_segmentation(len(edges), scores)
+                whole = scores.get((0, len(edges) - 1), -np.inf)
+                candidates = []
+                for k, (x, source) in enumerate(cuts, start=1):
+                    left = max((sp for sp in pieces if sp[1] == k), key=lambda sp: scores[sp], default=None)
+                    right = max((sp for sp in pieces if sp[0] == k), key=lambda sp: scores[sp], default=None)
+                    read = [int(probabilities[pieces[sp][1]].argmax()) for sp in (left, right) if sp is not None]
+                    candidates.append(SplitCandidate(part.box[0] + x, source, float(through[k - 1]), read,
+                                                     [int(v) + part.box[0] for v in paths[k]]))
+                chosen = [k - 1 for k in path]
+                boundaries = [0] + path + [len(edges) - 1]
+                if chosen:
+                    result += [pieces[(a, b)][0] for a, b in zip(boundaries, boundaries[1:])]
+                    reason = (f"{len(chosen) + 1} digits score {total:.2f} > {whole:.2f} as one digit "
+                              f"(each cut costs {CUT_COST})")
+                else:
+                    result.append(part)
+                    reason = f"kept whole: {whole:.2f} as one digit beats every cut"
+                s["splits"].append(SplitDecision(part.box, float(whole), candidates, chosen, float(total), reason))
+        return result
 
     def build(self, parts: list[Part], steps: list, probabilities: np.ndarray,
               lines: list[list[int]]) -> Recognition:

@@ -51,17 +51,19 @@ class MergeDecision:
 @dataclass
 class SplitCandidate:
     cut_x: int  # working-image x of the cut
-    source: str  # "profile", "top-contour", "bottom-contour"
-    score: float  # confidence of the resulting pieces (min over pieces)
-    pieces: list[int] = field(default_factory=list)  # predicted digits
+    source: str  # "profile", "top contour", "bottom contour"
+    score: float  # best reading score of any segmentation that uses this cut
+    pieces: list[int] = field(default_factory=list)  # digits read left and right of it
+    path: list[int] = field(default_factory=list)  # working-image x of the cut on each row of the box
 
 
 @dataclass
 class SplitDecision:
     box: Box  # working-image pixels of the part that was considered
-    whole_score: float
+    whole_score: float  # reading score of the part as one digit
     candidates: list[SplitCandidate]
-    chosen: int | None  # index into candidates, or None when kept whole
+    chosen: list[int]  # indices into candidates of the cuts made; empty when kept whole
+    score: float  # reading score of the chosen segmentation
     reason: str
 
 

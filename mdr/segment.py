@@ -16,6 +16,8 @@ from .results import Box, Component, MergeDecision
 
 SPECK_STROKES = 1.5
 """A part no longer than this many stroke widths is a dot, not a digit."""
+SPLIT_ASPECT = 1.15
+"""Parts wider than this times their height may hold touching digits."""
 FULL_HEIGHT = 0.7
 """Two parts at least this fraction of each other's height are both whole digits."""
 
@@ -80,7 +82,7 @@ def remove_specks(components: list[Component], stroke_width: float,
     if not kept:
         return [], 0.0
     heights = np.array([c.box[3] for c in kept], float)
-    typical = float(np.median(heights[heights >= 0.5 * heights.max()]))
+    typical = float(np.median(heights[heights >= FULL_HEIGHT * heights.max()]))
     return kept, typical
 
 
@@ -100,13 +102,19 @@ def _merge_score(a: Box, b: Box, digit_height: float, config: RecognizerConfig) 
     height_ratio = merged[3] / max(1.0, digit_height)
     gap = max(0, max(a[1], b[1]) - min(a[1] + a[3], b[1] + b[3]))
     short, tall = sorted((a[3], b[3]))
-    if height_ratio > 1.35:
+    if height_ratio > 1.5:
         return overlap_narrow, height_ratio, False, "together they would be taller than a digit"
-    if gap > 0.35 * digit_height:
+    if gap > 0.5 * digit_height:
         return overlap_narrow, height_ratio, False, f"vertical gap {gap}px too large"
+    vertical = (min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])) / max(1, short)
+    if vertical < 0.5:
+        joined = overlap_narrow >= config.merge_overlap
+        why = (f"strokes stacked one above the other, overlapping {overlap_narrow:.0%} of the narrower "
+               + (">=" if joined else "<") + f" {config.merge_overlap:.0%}")
+        return overlap_narrow, height_ratio, joined, why
     if short >= FULL_HEIGHT * tall:
         joined = overlap_wide >= 0.6
-        why = (f"two whole-height parts overlapping {overlap_wide:.0%} of the wider"
+        why = (f"two whole-height parts side by side overlapping {overlap_wide:.0%} of the wider"
                + (" (one digit)" if joined else " (two digits)"))
         return overlap_narrow, height_ratio, joined, why
     joined = overlap_narrow >= config.merge_overlap
@@ -153,44 +161,85 @@ def needs_split(part: Part, digit_height: float, config: RecognizerConfig) -> bo
     """Wider than a single digit is drawn: a candidate for splitting."""
     if not config.split_enabled:
         return False
-    return part.aspect > 1.15 / max(1e-3, config.split_sensitivity) and part.box[2] > 0.5 * digit_height
+    return part.aspect > SPLIT_ASPECT / max(1e-3, config.split_sensitivity) and part.box[2] > 0.5 * digit_height
 
 
-def split_candidates(part: Part, stroke_width: float, limit: int = 6) -> list[tuple[int, str]]:
-    """Cut positions (x within the part) worth trying, and what suggested them.
+def split_candidates(part: Part, stroke_width: float, digit_height: float) -> list[tuple[int, str]]:
+    """Cut positions (x within the part) worth trying, left to right.
 
     Touching digits meet where little ink stands in a column (the vertical
     profile has a valley), where the upper contour dips, or where the lower
-    contour rises.
+    contour rises. About four candidates per expected digit are kept.
     """
     mask = part.mask > 0
     h, w = mask.shape
-    lo = max(1, int(round(max(0.12 * w, stroke_width))))
-    hi = min(w - 1, w - lo)
-    if hi <= lo:
+    margin = max(2, int(round(max(0.1 * h, stroke_width))))
+    if w - 2 * margin <= 1:
         return []
-    columns = np.arange(w)
     has_ink = mask.any(axis=0)
-    profile = cv2.GaussianBlur(mask.sum(axis=0).astype(np.float32).reshape(1, -1), (0, 0),
-                               sigmaX=max(1.0, stroke_width / 3)).ravel()
+    smooth = max(1.0, stroke_width / 3)
+    profile = cv2.GaussianBlur(mask.sum(axis=0).astype(np.float32).reshape(1, -1), (0, 0), smooth).ravel()
     top = np.where(has_ink, mask.argmax(axis=0), h).astype(np.float32)
     bottom = np.where(has_ink, h - 1 - mask[::-1].argmax(axis=0), -1).astype(np.float32)
-    window = slice(lo, hi)
+    window = np.arange(margin, w - margin)
+    spacing = max(2.0, stroke_width / 2)
+    budget = max(3, int(round(4 * w / max(1.0, 0.7 * digit_height))))
     found: list[tuple[int, str]] = []
 
-    def take(order: np.ndarray, source: str, count: int) -> None:
-        for x in order[:count * 4]:
-            x = int(x) + lo
-            if all(abs(x - y) > max(2.0, stroke_width / 2) for y, _ in found):
-                found.append((x, source))
-                count -= 1
-            if count == 0:
-                return
+    def local_extrema(values: np.ndarray) -> np.ndarray:
+        v = values[window]
+        left, right = np.r_[np.inf, v[:-1]], np.r_[v[1:], np.inf]
+        return window[(v <= left) & (v <= right)]
 
-    take(np.argsort(profile[window], kind="stable"), "profile", 3)
-    take(np.argsort(-top[window], kind="stable"), "top contour", 2)
-    take(np.argsort(bottom[window], kind="stable"), "bottom contour", 2)
-    return found[:limit]
+    for values, source in ((profile, "profile"), (-top, "top contour"), (bottom, "bottom contour")):
+        extrema = local_extrema(values)
+        for x in extrema[np.argsort(values[extrema], kind="stable")]:
+            if len(found) >= budget:
+                break
+            if all(abs(int(x) - y) > spacing for y, _ in found):
+                found.append((int(x), source))
+    return sorted(found)
+
+
+def cut_path(mask: np.ndarray, x: int, band: int, ink_cost: float = 12.0, step_cost: float = 0.4) -> np.ndarray:
+    """The cheapest top-to-bottom path near column ``x`` (x per row).
+
+    Touching digits are seldom separable by a straight vertical line (they
+    slant, interleave); the path crosses as little ink as it can, moving at
+    most one column per row within ``band`` columns of ``x``.
+    """
+    h, w = mask.shape
+    lo, hi = max(0, x - band), min(w, x + band + 1)
+    cost = np.where(mask[:, lo:hi] > 0, ink_cost, 0.0).astype(np.float32)
+    offsets = np.abs(np.arange(lo, hi) - x).astype(np.float32)
+    total = cost[0] + step_cost * offsets
+    moves = np.zeros((h, hi - lo), np.int8)
+    for row in range(1, h):
+        left = np.r_[np.inf, total[:-1]] + step_cost
+        right = np.r_[total[1:], np.inf] + step_cost
+        stacked = np.stack([left, total, right])
+        choice = stacked.argmin(axis=0)
+        total = stacked[choice, np.arange(stacked.shape[1])] + cost[row]
+        moves[row] = choice.astype(np.int8) - 1
+    path = np.empty(h, np.int64)
+    position = int(total.argmin())
+    for row in range(h - 1, -1, -1):
+        path[row] = position + lo
+        position += int(moves[row, position]) if row > 0 else 0
+    return path
+
+
+def piece_between(part: Part, left: np.ndarray | None, right: np.ndarray | None) -> Part | None:
+    """The ink of ``part`` between two cut paths (None: the part's edge)."""
+    h, w = part.mask.shape
+    columns = np.arange(w)[None, :]
+    keep = np.ones((h, w), bool)
+    if left is not None:
+        keep &= columns >= left[:, None]
+    if right is not None:
+        keep &= columns < right[:, None]
+    mask = np.where(keep, part.mask, 0).astype(np.uint8)
+    return tighten(mask, (part.box[0], part.box[1]), part.labels)
 
 
 def tighten(mask: np.ndarray, origin: tuple[int, int], labels: tuple[int, ...]) -> Part | None:
@@ -203,23 +252,21 @@ def tighten(mask: np.ndarray, origin: tuple[int, int], labels: tuple[int, ...]) 
     return Part(box, np.ascontiguousarray(mask[y0:y1, x0:x1]), labels)
 
 
-def cut_part(part: Part, cut: int) -> tuple[Part, Part] | None:
-    x, y = part.box[0], part.box[1]
-    left = tighten(part.mask[:, :cut], (x, y), part.labels)
-    right = tighten(part.mask[:, cut:], (x + cut, y), part.labels)
-    if left is None or right is None:
-        return None
-    return left, right
-
-
 def group_lines(boxes: list[Box]) -> list[list[int]]:
     """Indices of ``boxes`` per line (top to bottom), each left to right.
 
-    Walking left to right, a box joins the line whose latest box it overlaps
-    most vertically, so a line may slope gently.
+    Lines are traced through the tall boxes, walking left to right: a box
+    joins the line whose latest box it overlaps most vertically, so a line may
+    slope gently. Short boxes (a stray stroke, a small digit) then join the
+    line nearest to them vertically; they never start a line of their own.
     """
+    if not boxes:
+        return []
+    tallest = max(b[3] for b in boxes)
+    tall = [k for k in range(len(boxes)) if boxes[k][3] >= 0.5 * tallest]
+    short = [k for k in range(len(boxes)) if boxes[k][3] < 0.5 * tallest]
     lines: list[list[int]] = []
-    for index in sorted(range(len(boxes)), key=lambda k: boxes[k][0] + boxes[k][2] / 2):
+    for index in sorted(tall, key=lambda k: boxes[k][0] + boxes[k][2] / 2):
         x, y, w, h = boxes[index]
         best, best_overlap = None, 0.3
         for line in lines:
@@ -231,20 +278,74 @@ def group_lines(boxes: list[Box]) -> list[list[int]]:
             lines.append([index])
         else:
             best.append(index)
-    lines.sort(key=lambda line: float(np.mean([boxes[k][1] + boxes[k][3] / 2 for k in line])))
+
+    def centre(k: int) -> float:
+        return boxes[k][1] + boxes[k][3] / 2
+
+    for index in short:
+        nearest = min(lines, key=lambda line: min(abs(centre(index) - centre(k)) for k in line))
+        nearest.append(index)
+    for line in lines:
+        line.sort(key=lambda k: boxes[k][0] + boxes[k][2] / 2)
+    lines.sort(key=lambda line: float(np.mean([centre(k) for k in line])))
     return lines
 
 
-def split_score(piece_confidences: list[float], piece_heights: list[int], part_height: int) -> float:
-    """How convincing a cut is: its weakest piece, discounted for slivers."""
-    score = min(piece_confidences)
-    if min(piece_heights) < 0.5 * part_height:
-        score *= 0.5
-    return float(score)
+CUT_COST = 1.0
+"""Log-score a segmentation pays per cut: a cut must be earned by pieces the
+classifier is clearly surer of than of the whole."""
 
 
-def whole_score(confidence: float, aspect: float, config: RecognizerConfig) -> float:
-    """How convincing a wide part is as one digit: single digits are rarely
-    much wider than tall, so width counts against it."""
-    penalty = float(np.clip((aspect * config.split_sensitivity - 1.0) / 0.8, 0.0, 1.0))
-    return float(confidence * (1.0 - penalty))
+WIDE_ASPECT = 1.2
+"""Pieces wider than this times their height start to pay for their width."""
+WIDTH_COST = 3.0
+
+
+def width_penalty(width: int, height: float, config: RecognizerConfig) -> float:
+    """Single digits are rarely much wider than tall: width beyond that costs."""
+    aspect = width / max(1.0, height) * config.split_sensitivity
+    return WIDTH_COST * max(0.0, aspect - WIDE_ASPECT)
+
+
+def piece_spans(cuts: list[int], width: int, height: float) -> list[tuple[int, int]]:
+    """Index pairs (i, j) of boundaries (0 = left edge, len+1 = right edge)
+    whose piece is narrow enough to be one digit; the whole part is always in."""
+    edges = [0] + cuts + [width]
+    spans = [(0, len(edges) - 1)]
+    for i in range(len(edges)):
+        for j in range(i + 1, len(edges)):
+            if (i, j) != spans[0] and edges[j] - edges[i] <= 1.6 * height:
+                spans.append((i, j))
+    return spans
+
+
+def best_segmentation(n_edges: int, scores: dict[tuple[int, int], float]) -> tuple[float, list[int], list[float]]:
+    """Most probable way to cut: maximize the sum of piece scores minus CUT_COST
+    per cut (dynamic programming over the boundaries, left to right).
+
+    Returns the best total, the interior boundaries used, and for each interior
+    boundary the best total of any segmentation through it.
+    """
+    last = n_edges - 1
+    forward = [-np.inf] * n_edges
+    back = [-1] * n_edges
+    forward[0] = 0.0
+    for j in range(1, n_edges):
+        for i in range(j):
+            if (i, j) in scores and forward[i] > -np.inf:
+                value = forward[i] + scores[(i, j)] - (CUT_COST if i > 0 else 0.0)
+                if value > forward[j]:
+                    forward[j], back[j] = value, i
+    backward = [-np.inf] * n_edges
+    backward[last] = 0.0
+    for i in range(last - 1, -1, -1):
+        for j in range(i + 1, n_edges):
+            if (i, j) in scores and backward[j] > -np.inf:
+                backward[i] = max(backward[i], backward[j] + scores[(i, j)] - (CUT_COST if j < last else 0.0))
+    path, node = [], last
+    while node > 0:
+        node = back[node]
+        if node > 0:
+            path.append(node)
+    through = [forward[k] + backward[k] - CUT_COST for k in range(1, last)]
+    return forward[last], sorted(path), through
