@@ -1,0 +1,288 @@
+"""The Pipeline page, driven by AppTest: gallery examples, knobs, uploads, bad input."""
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mdr import gallery, ui
+from mdr import pipeline_view as pv
+from mdr.config import DEFAULT_CONFIG
+from mdr.errors import NothingToReadError
+from number_images import compose_number, png_bytes
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_Pipeline.py")
+HEADINGS = [step.heading for step in pv.STEPS]
+
+
+@pytest.fixture(scope="module")
+def recognizer():
+    from mdr.recognizer import Recognizer
+
+    return Recognizer()
+
+
+def open_page(**state) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def rerun(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def choose_example(at: AppTest, name: str) -> AppTest:
+    at.selectbox(key="pipeline_gallery").set_value(name)
+    return rerun(at)
+
+
+def turn(at: AppTest, knob: str, value) -> AppTest:
+    """Set one knob (a RecognizerConfig field) in the sidebar and rerun."""
+    key = f"pipeline_knob_{knob}"
+    kind = {k.name: k.kind for k in pv.KNOBS}[knob]
+    widget = {"slider": at.slider, "select": at.selectbox, "radio": at.radio, "toggle": at.toggle}[kind](key=key)
+    widget.set_value(value)
+    return rerun(at)
+
+
+def shown_number(at: AppTest) -> str | None:
+    for block in at.markdown:
+        if 'class="mdr-number"' in block.value:
+            inner = block.value.split(">", 1)[1].rsplit("</div>", 1)[0]
+            return inner.replace("<br>", "\n")
+    return None
+
+
+def headings(at: AppTest) -> list[str]:
+    return [h.value for h in at.subheader]
+
+
+def not_reached(at: AppTest) -> int:
+    return sum("Not reached" in i.value for i in at.info)
+
+
+def texts(at: AppTest) -> str:
+    """Markdown, captions and picture captions of the page, as one string."""
+    captions = [caption for image in at.image for caption in image.captions]
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + captions)
+
+
+def upload(at: AppTest, name: str, data: bytes, mime: str = "image/png") -> AppTest:
+    at.radio(key="pipeline_source").set_value("Upload an image")
+    rerun(at)
+    at.file_uploader(key="pipeline_upload").set_value((name, data, mime))
+    return rerun(at)
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims to be ``width`` x ``height`` (its pixels are never reached)."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    pixels = chunk(b"IDAT", zlib.compress(b"\0" * 16))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + pixels + chunk(b"IEND", b"")
+
+
+# --------------------------------------------------------------------------
+def test_page_opens_on_the_gallery_with_every_step(recognizer):
+    at = open_page()
+    assert "Pipeline" in at.title[0].value
+    assert at.radio(key="pipeline_source").value == "Gallery example"
+    assert headings(at) == HEADINGS
+    first = gallery.load_gallery()[0]
+    assert shown_number(at) == recognizer.recognize(gallery.read_example(first)).number
+
+
+@pytest.mark.parametrize("item", gallery.load_gallery(), ids=lambda item: item.name)
+def test_every_step_is_shown_for_each_gallery_example(recognizer, item):
+    at = choose_example(open_page(), item.name)
+    recognition = recognizer.recognize(gallery.read_example(item))
+    assert not at.error, [e.value for e in at.error]
+    assert headings(at) == HEADINGS
+    assert not_reached(at) == 0
+    assert shown_number(at) == recognition.number
+    # original, grey, ink, mask, components, specks, merges, one per split, reading order,
+    # and four pictures per digit
+    assert len(at.image) == 8 + len(recognition.splits) + 4 * len(recognition.digits)
+    # threshold histogram, probabilities, timings
+    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("download_button")) == 1
+    assert any(f"Drawn: **{item.number.replace(chr(10), ' / ')}**" in c.value for c in at.caption)
+    verdict = at.success if recognition.number == item.number else at.warning
+    assert any("Drawn:" in v.value for v in verdict)
+
+
+def test_knobs_start_at_the_recognizer_defaults():
+    at = open_page()
+    for name, default in pv.knob_defaults(DEFAULT_CONFIG).items():
+        assert at.session_state[f"pipeline_knob_{name}"] == default, name
+    assert not any("Changed:" in c.value for c in at.sidebar.caption)
+
+
+def test_raising_the_speck_size_drops_the_small_digit(recognizer):
+    at = choose_example(open_page(), "noisy")
+    image = gallery.read_example("noisy")
+    before = recognizer.recognize(image)
+    assert shown_number(at) == before.number
+    dropped_before = sum(not c.kept for c in before.components)
+
+    at = turn(at, "min_speck_size", 0.6)
+    after = recognizer.recognize(image, replace(DEFAULT_CONFIG, min_speck_size=0.6))
+    assert shown_number(at) == after.number
+    assert len(after.digits) == len(before.digits) - 1, "the small 1 is now a speck"
+    assert sum(not c.kept for c in after.components) == dropped_before + 1
+    assert f"**{dropped_before + 1}** dropped as specks" in texts(at)
+    assert any("min_speck_size 0.2 → 0.6" in c.value for c in at.sidebar.caption)
+
+
+def test_turning_splitting_off_reads_touching_digits_as_one(recognizer):
+    at = choose_example(open_page(), "touching")
+    image = gallery.read_example("touching")
+    split = recognizer.recognize(image)
+    assert shown_number(at) == split.number
+    assert split.splits, "the touching digits are considered for splitting"
+
+    at = turn(at, "split_enabled", False)
+    whole = recognizer.recognize(image, replace(DEFAULT_CONFIG, split_enabled=False))
+    assert shown_number(at) == whole.number
+    assert len(whole.digits) == 1 < len(split.digits)
+    assert "Splitting is switched off" in texts(at)
+    assert at.slider(key="pipeline_knob_split_sensitivity").disabled
+
+
+def test_merge_overlap_decides_whether_strokes_join(recognizer):
+    at = choose_example(open_page(), "multi-stroke")
+    image = gallery.read_example("multi-stroke")
+    default = recognizer.recognize(image)
+    strict = recognizer.recognize(image, replace(DEFAULT_CONFIG, merge_overlap=1.0))
+    assert sum(m.joined for m in strict.merges) < sum(m.joined for m in default.merges)
+    assert len(strict.digits) > len(default.digits)
+    at = turn(at, "merge_overlap", 1.0)
+    assert shown_number(at) == strict.number
+
+
+def test_fixed_threshold_and_fp32_are_applied(recognizer):
+    at = choose_example(open_page(), "dark-on-light")
+    assert at.slider(key="pipeline_knob_fixed_threshold").disabled
+    at = turn(at, "binarization", "fixed")
+    assert not at.slider(key="pipeline_knob_fixed_threshold").disabled
+    at = turn(at, "fixed_threshold", 200)
+    assert "Method **fixed**, threshold **200**" in texts(at)
+    at = turn(at, "precision", "fp32")
+    config = replace(DEFAULT_CONFIG, binarization="fixed", fixed_threshold=200, precision="fp32")
+    expected = recognizer.recognize(gallery.read_example("dark-on-light"), config)
+    assert expected.precision == "fp32"
+    assert shown_number(at) == expected.number
+    assert "(fp32)" in texts(at)
+
+
+def test_stroke_normalization_off_leaves_strokes_as_drawn(recognizer):
+    at = choose_example(open_page(), "thick-small")
+    assert "redrawn at MNIST's stroke width" in texts(at)
+    at = turn(at, "normalize_stroke", False)
+    expected = recognizer.recognize(gallery.read_example("thick-small"),
+                                    replace(DEFAULT_CONFIG, normalize_stroke=False))
+    assert shown_number(at) == expected.number
+    assert "redrawn at MNIST's stroke width" not in texts(at)
+
+
+def test_reset_puts_every_knob_back(recognizer):
+    at = choose_example(open_page(), "noisy")
+    default_number = shown_number(at)
+    at = turn(at, "min_speck_size", 0.6)
+    at = turn(at, "split_enabled", False)
+    at = turn(at, "precision", "fp32")
+    assert shown_number(at) != default_number
+    at.button(key="pipeline_reset").click()
+    rerun(at)
+    for name, default in pv.knob_defaults(DEFAULT_CONFIG).items():
+        assert at.session_state[f"pipeline_knob_{name}"] == default, name
+    assert shown_number(at) == default_number
+
+
+def test_last_image_from_recognize_is_explained(recognizer):
+    image = compose_number("4071")
+    at = open_page(**{ui.LAST_IMAGE: image, ui.LAST_SOURCE: "the drawing"})
+    assert at.radio(key="pipeline_source").value == "Last image from Recognize"
+    assert headings(at) == HEADINGS
+    assert shown_number(at) == recognizer.recognize(image).number
+    assert any("the drawing" in c.value for c in at.caption)
+
+
+def test_no_last_image_says_so():
+    at = open_page()
+    at.radio(key="pipeline_source").set_value("Last image from Recognize")
+    rerun(at)
+    assert any("Nothing has been read on the Recognize page yet" in i.value for i in at.info)
+    assert headings(at) == []
+
+
+def test_uploaded_image_is_explained(recognizer):
+    image = compose_number("38\n619", dark_ink=True)
+    at = upload(open_page(), "number.png", png_bytes(image))
+    assert not at.error, [e.value for e in at.error]
+    assert headings(at) == HEADINGS
+    assert shown_number(at) == recognizer.recognize(image).number
+
+
+@pytest.mark.parametrize("data, words", [
+    (b"this is not an image at all", "not an image this app can read"),
+    (png_bytes(compose_number("12"))[:200], "damaged or truncated"),
+    (png_header_only(8_000, 8_000), "64 megapixels"),
+])
+def test_bad_upload_is_an_error_in_words(data, words):
+    at = upload(open_page(), "bad.png", data)
+    assert len(at.error) == 1
+    assert words in at.error[0].value
+    assert headings(at) == []
+    assert shown_number(at) is None
+
+
+def test_blank_upload_shows_the_message_and_what_was_seen():
+    blank = np.full((200, 400), 255, np.uint8)
+    at = upload(open_page(), "blank.png", png_bytes(blank))
+    assert any("blank" in w.value for w in at.warning)
+    assert not at.error
+    assert headings(at) == HEADINGS
+    assert not_reached(at) == len(HEADINGS) - 2  # greyscale and polarity were done
+    assert shown_number(at) is None
+    assert len(at.get("download_button")) == 1
+
+
+def test_only_specks_shows_the_message_and_the_dropped_marks(recognizer):
+    dots = np.zeros((240, 480), np.uint8)
+    for x, y in [(60, 60), (200, 150), (400, 90)]:
+        dots[y - 2:y + 3, x - 2:x + 3] = 255
+    with pytest.raises(NothingToReadError) as raised:
+        recognizer.recognize(dots)
+    at = upload(open_page(), "dots.png", png_bytes(dots))
+    assert any(str(raised.value) in w.value for w in at.warning)
+    assert headings(at) == HEADINGS
+    assert not_reached(at) == len(HEADINGS) - 5  # up to speck removal
+    assert "**3** dropped as specks, **0** kept" in texts(at)
+    assert shown_number(at) is None
+
+
+@pytest.mark.parametrize("kind", ["float grey", "grey + alpha", "canvas RGBA"])
+def test_any_image_the_recognizer_takes_is_shown(recognizer, kind):
+    ink = compose_number("27")
+    image = {
+        "float grey": ink.astype(np.float32) / 255.0,
+        "grey + alpha": np.dstack([np.zeros_like(ink), ink]),
+        "canvas RGBA": np.dstack([ink, ink, ink, np.full_like(ink, 255)]),
+    }[kind]
+    at = open_page(**{ui.LAST_IMAGE: image, ui.LAST_SOURCE: kind})
+    assert headings(at) == HEADINGS
+    assert shown_number(at) == recognizer.recognize(image).number
