@@ -20,8 +20,8 @@ from .normalize import normalize_digit
 from .preprocess import binarize, decide_polarity, rescale_for_work, to_grey
 from .results import Digit, Recognition, SplitCandidate, SplitDecision
 from .segment import (CUT_COST, Part, best_segmentation, estimate_stroke_width, find_components,
-                      cut_path, group_lines, merge_components, needs_split, piece_between, piece_spans,
-                      remove_specks, split_candidates, width_penalty)
+                      cut_paths, group_lines, merge_components, needs_split, piece_between, piece_spans,
+                      remove_specks, split_candidates, typical_width, width_penalty)
 
 MAX_PARTS = 120
 """More separate marks than this is noise or a photo, not a handwritten number."""
@@ -106,8 +106,10 @@ class _Run:
             if not kept:
                 specks = len(s["components"])
                 raise NothingToReadError(
-                    f"Nothing to read: only {specks} small mark{'s' if specks != 1 else ''} "
-                    "(dots or specks) were found. Draw digits larger than that."
+                    "Nothing to read: only a small mark (a dot or speck) was found. Draw digits larger than that."
+                    if specks == 1 else
+                    f"Nothing to read: only {specks} small marks (dots or specks) were found. "
+                    "Draw digits larger than that."
                 )
             if len(kept) > MAX_PARTS:
                 raise NothingToReadError(
@@ -139,7 +141,8 @@ class _Run:
         (classifier confidence, width prior, a cost per cut) wins.
         """
         s, cfg = self.state, self.config
-        wide = [p for p in parts if needs_split(p, s["digit_height"], cfg)]
+        width = typical_width(parts)
+        wide = [p for p in parts if needs_split(p, s["digit_height"], cfg, width)]
         if not wide:
             return parts
         with self.stage("split"):
@@ -148,7 +151,7 @@ class _Run:
                 h, w = part.mask.shape
                 cuts = split_candidates(part, s["stroke_width"], s["digit_height"])
                 band = max(2, int(round(s["stroke_width"])))
-                paths = [None] + [cut_path(part.mask, x, band) for x, _ in cuts] + [None]
+                paths = [None] + cut_paths(part.mask, [x for x, _ in cuts], band) + [None]
                 edges = [0] + [x for x, _ in cuts] + [w]
                 pieces = {}
                 for i, j in piece_spans([x for x, _ in cuts], w, h):
@@ -158,7 +161,7 @@ class _Run:
                         inputs.append(normalize_digit(piece.mask, cfg, s["stroke_width"]).final)
                 plans.append((part, cuts, edges, pieces, paths))
         probabilities = self.classify(inputs)
-        result: list[Part] = [p for p in parts if not needs_split(p, s["digit_height"], cfg)]
+        result: list[Part] = [p for p in parts if not any(p is q for q in wide)]
         with self.stage("split"):
             for part, cuts, edges, pieces, paths in plans:
                 h = part.box[3]

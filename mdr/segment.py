@@ -18,6 +18,8 @@ SPECK_STROKES = 1.5
 """A part no longer than this many stroke widths is a dot, not a digit."""
 SPLIT_ASPECT = 1.15
 """Parts wider than this times their height may hold touching digits."""
+SPLIT_WIDTH = 1.7
+"""Parts wider than this times the drawing's typical digit width, too."""
 FULL_HEIGHT = 0.7
 """Two parts at least this fraction of each other's height are both whole digits."""
 
@@ -157,11 +159,25 @@ def merge_components(kept: list[Component], labels: np.ndarray, digit_height: fl
     return parts, decisions
 
 
-def needs_split(part: Part, digit_height: float, config: RecognizerConfig) -> bool:
-    """Wider than a single digit is drawn: a candidate for splitting."""
-    if not config.split_enabled:
+def typical_width(parts: list[Part]) -> float | None:
+    """Median width of the parts shaped like single digits, when there are
+    enough of them to say (at least two)."""
+    widths = [p.box[2] for p in parts if p.aspect <= 1.0]
+    return float(np.median(widths)) if len(widths) >= 2 else None
+
+
+def needs_split(part: Part, digit_height: float, config: RecognizerConfig,
+                digit_width: float | None = None) -> bool:
+    """Wider than a single digit is drawn: a candidate for splitting.
+
+    Wide for its height, or much wider than the other digits of the drawing.
+    """
+    if not config.split_enabled or part.box[2] <= 0.4 * digit_height:
         return False
-    return part.aspect > SPLIT_ASPECT / max(1e-3, config.split_sensitivity) and part.box[2] > 0.5 * digit_height
+    sensitivity = max(1e-3, config.split_sensitivity)
+    if part.aspect > SPLIT_ASPECT / sensitivity:
+        return True
+    return digit_width is not None and part.box[2] > SPLIT_WIDTH * digit_width / sensitivity
 
 
 def split_candidates(part: Part, stroke_width: float, digit_height: float) -> list[tuple[int, str]]:
@@ -201,32 +217,45 @@ def split_candidates(part: Part, stroke_width: float, digit_height: float) -> li
     return sorted(found)
 
 
-def cut_path(mask: np.ndarray, x: int, band: int, ink_cost: float = 12.0, step_cost: float = 0.4) -> np.ndarray:
-    """The cheapest top-to-bottom path near column ``x`` (x per row).
+def cut_paths(mask: np.ndarray, xs: list[int], band: int, ink_cost: float = 12.0,
+              step_cost: float = 0.4) -> list[np.ndarray]:
+    """For each column in ``xs``, the cheapest top-to-bottom path near it.
 
     Touching digits are seldom separable by a straight vertical line (they
-    slant, interleave); the path crosses as little ink as it can, moving at
-    most one column per row within ``band`` columns of ``x``.
+    slant, lean on each other); a path crosses as little ink as it can, moving
+    at most one column per row and staying within ``band`` columns of its x.
+    All paths are found together, one row at a time.
     """
+    if not xs:
+        return []
     h, w = mask.shape
-    lo, hi = max(0, x - band), min(w, x + band + 1)
-    cost = np.where(mask[:, lo:hi] > 0, ink_cost, 0.0).astype(np.float32)
-    offsets = np.abs(np.arange(lo, hi) - x).astype(np.float32)
-    total = cost[0] + step_cost * offsets
-    moves = np.zeros((h, hi - lo), np.int8)
+    offsets = np.arange(-band, band + 1)
+    columns = np.asarray(xs)[:, None] + offsets[None, :]  # (k, 2*band+1)
+    inside = (columns >= 0) & (columns < w)
+    clipped = np.clip(columns, 0, w - 1)
+    ink = mask > 0
+    total = np.where(inside, step_cost * np.abs(offsets)[None, :], np.inf)
+    total = total + np.where(ink[0, clipped], ink_cost, 0.0)
+    moves = np.zeros((h,) + columns.shape, np.int8)
+    pad = np.full((len(xs), 1), np.inf)
     for row in range(1, h):
-        left = np.r_[np.inf, total[:-1]] + step_cost
-        right = np.r_[total[1:], np.inf] + step_cost
+        left = np.hstack([pad, total[:, :-1]]) + step_cost
+        right = np.hstack([total[:, 1:], pad]) + step_cost
         stacked = np.stack([left, total, right])
         choice = stacked.argmin(axis=0)
-        total = stacked[choice, np.arange(stacked.shape[1])] + cost[row]
-        moves[row] = choice.astype(np.int8) - 1
-    path = np.empty(h, np.int64)
-    position = int(total.argmin())
-    for row in range(h - 1, -1, -1):
-        path[row] = position + lo
-        position += int(moves[row, position]) if row > 0 else 0
-    return path
+        total = np.take_along_axis(stacked, choice[None], 0)[0]
+        total = np.where(inside, total + np.where(ink[row, clipped], ink_cost, 0.0), np.inf)
+        moves[row] = choice - 1
+    paths = []
+    for k in range(len(xs)):
+        position = int(total[k].argmin())
+        path = np.empty(h, np.int64)
+        for row in range(h - 1, -1, -1):
+            path[row] = columns[k, position]
+            if row > 0:
+                position += int(moves[row, k, position])
+        paths.append(path)
+    return paths
 
 
 def piece_between(part: Part, left: np.ndarray | None, right: np.ndarray | None) -> Part | None:

@@ -1,0 +1,44 @@
+# make run   - set up .venv (first time only) and open the app at http://localhost:8501
+# make test  - set up .venv with the test tools and run every test, browser tests included
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+
+# A stamp named after the requirements' hash: set-up is skipped until they change.
+RUN_HASH  := $(shell cat requirements.txt | sha256sum | cut -c1-16)
+TEST_HASH := $(shell cat requirements.txt requirements-test.txt | sha256sum | cut -c1-16)
+RUN_STAMP  := $(VENV)/.installed-run-$(RUN_HASH)
+TEST_STAMP := $(VENV)/.installed-test-$(TEST_HASH)
+
+# Tests read MNIST from the shared copy beside the project unless told otherwise.
+MDR_DATA_DIR ?= ../shared/data/mnist
+PYTEST_ARGS  ?=
+
+.PHONY: run test install install-test clean
+
+run: $(RUN_STAMP)
+	$(PY) -m streamlit run Home.py --server.address 127.0.0.1 --server.port $(PORT)
+
+test: $(TEST_STAMP)
+	MDR_DATA_DIR="$(MDR_DATA_DIR)" $(PY) -m pytest $(PYTEST_ARGS)
+
+install: $(RUN_STAMP)
+install-test: $(TEST_STAMP)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-run-*
+	touch $@
+
+$(TEST_STAMP): requirements.txt requirements-test.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-test.txt
+	rm -f $(VENV)/.installed-test-*
+	touch $@
+
+clean:
+	rm -rf test-artifacts .pytest_cache

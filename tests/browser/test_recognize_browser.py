@@ -1,0 +1,117 @@
+"""Draw numbers with the mouse on the Recognize page and read them back, in Chromium."""
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from handwriting import number_strokes
+
+APP = '[data-testid="stApp"]'
+IDLE = f'{APP}[data-test-script-state="notRunning"]'
+CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.upper-canvas'
+DRAWING = '[data-testid="stBidiComponentIsolated"] canvas.lower-canvas'
+
+
+def wait_idle(page, settle_ms: int = 400) -> None:
+    """Let a pending rerun start (the canvas sends ~200 ms after mouse-up), then finish."""
+    page.wait_for_timeout(settle_ms)
+    page.wait_for_selector(IDLE)
+
+
+def open_recognize(page, app_url):
+    page.goto(f"{app_url}/Recognize")
+    page.wait_for_selector(CANVAS, state="visible")
+    wait_idle(page)
+    canvas = page.locator(CANVAS)
+    canvas.scroll_into_view_if_needed()
+    return canvas
+
+
+def stroke(page, points) -> None:
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(x, y)
+    page.mouse.up()
+
+
+def draw(page, canvas, text: str, height: float, gap: float, left: float = 40, top: float = 40) -> None:
+    """Write ``text`` with the mouse, then wait until the app has received the whole drawing."""
+    box = canvas.bounding_box()
+    strokes = number_strokes(text, box["x"] + left, box["y"] + top, height, gap)
+    for points in strokes:
+        stroke(page, points)
+        page.wait_for_timeout(60)
+    # the canvas sends its value ~200 ms after mouse-up; the page then counts the strokes
+    count = len(strokes)
+    page.get_by_text(f"{count} stroke{'s' if count != 1 else ''} drawn.", exact=True).wait_for()
+    wait_idle(page, 200)
+
+
+def recognize(page) -> str:
+    """Press Recognize on a page showing no result yet; the number shown, or '' when none."""
+    page.get_by_role("button", name="Recognize").click()
+    page.wait_for_selector(".mdr-number, [data-testid='stAlert']")
+    wait_idle(page, 200)
+    number = page.locator(".mdr-number")
+    return number.inner_text().strip() if number.count() else ""
+
+
+def screenshot(page, path) -> None:
+    """The whole page: Streamlit scrolls inside its main section, so grow the window to fit."""
+    size = page.viewport_size
+    height = page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+        " return m ? m.scrollHeight : document.body.scrollHeight; }")
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height) + 20, 6000))})
+    wait_idle(page, 600)
+    page.screenshot(path=path)
+    page.set_viewport_size(size)
+
+
+def save_canvas(page, path) -> None:
+    """What was drawn, as a PNG: the background layer with the drawing layer on top."""
+    data_url = page.locator(DRAWING).first.evaluate("""c => {
+        const out = document.createElement('canvas');
+        out.width = c.width; out.height = c.height;
+        const ctx = out.getContext('2d');
+        for (const layer of c.getRootNode().querySelectorAll('canvas.lower-canvas'))
+            ctx.drawImage(layer, 0, 0);
+        return out.toDataURL('image/png');
+    }""")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(base64.b64decode(data_url.split(",", 1)[1]))
+
+
+def test_home_shows_the_model(page, app_url, artifacts):
+    page.goto(app_url)
+    page.get_by_text("Accuracy, int8 (used)").wait_for()
+    wait_idle(page)
+    screenshot(page, artifacts / "home.png")
+    assert page.get_by_role("heading", name="Multi-Digit Recognizer").count() == 1
+
+
+@pytest.mark.parametrize("text, height, gap", [("4071", 150, 36), ("2057", 130, 30), ("36\n98", 100, 40)])
+def test_drawn_number_is_read(page, app_url, artifacts, text, height, gap):
+    canvas = open_recognize(page, app_url)
+    draw(page, canvas, text, height, gap)
+    shown = recognize(page)
+    name = text.replace("\n", "_")
+    if shown != text:
+        save_canvas(page, artifacts / "browser-fail" / f"{name}-read-as-{shown.replace(chr(10), '_') or 'nothing'}.png")
+    screenshot(page, artifacts / f"recognize-{name}.png")
+    assert shown == text
+    assert page.get_by_text("The digits as the model saw them").count() == 1
+
+
+def test_clear_empties_the_canvas(page, app_url):
+    canvas = open_recognize(page, app_url)
+    draw(page, canvas, "7", 120, 20)
+    assert recognize(page) == "7"
+    page.get_by_role("button", name="Clear").click()
+    page.get_by_text("Nothing drawn yet.", exact=True).wait_for()
+    wait_idle(page, 200)
+    assert page.locator(".mdr-number").count() == 0
+    assert recognize(page) == ""
+    assert page.get_by_text("The canvas is empty").count() == 1

@@ -1,0 +1,51 @@
+"""Images of whole numbers written with real MNIST *test* digits (never training digits)."""
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image
+
+
+@lru_cache(maxsize=1)
+def _mnist_test() -> tuple[np.ndarray, np.ndarray]:
+    from mdr.mnist import load_split
+
+    return load_split("test")
+
+
+@lru_cache(maxsize=None)
+def typical_digit(label: int) -> np.ndarray:
+    """A clean-looking MNIST *test* digit of ``label``: of the first 200 test images with
+    that label, the one closest to their mean (28x28 uint8, ink bright on black)."""
+    images, labels = _mnist_test()
+    candidates = images[labels == label][:200].astype(np.float32)
+    mean = candidates.mean(axis=0).ravel()
+    flat = candidates.reshape(len(candidates), -1)
+    similarity = flat @ mean / (np.linalg.norm(flat, axis=1) * np.linalg.norm(mean) + 1e-6)
+    return images[labels == label][int(np.argmax(similarity))]
+
+
+def compose_number(text: str, scale: int = 4, gap: int = 16, margin: int = 40,
+                   dark_ink: bool = False) -> np.ndarray:
+    """A grey uint8 image of ``text`` ("4071", or lines joined by "\\n") made of MNIST test
+    digits enlarged ``scale`` times, side by side on a plain background."""
+    size = 28 * scale
+    lines = text.split("\n")
+    width = 2 * margin + max(len(line) for line in lines) * (size + gap) - gap
+    height = 2 * margin + len(lines) * size + (len(lines) - 1) * gap
+    canvas = np.zeros((height, width), np.uint8)
+    for row, line in enumerate(lines):
+        for col, char in enumerate(line):
+            digit = Image.fromarray(typical_digit(int(char))).resize((size, size), Image.BILINEAR)
+            y = margin + row * (size + gap)
+            x = margin + col * (size + gap)
+            canvas[y:y + size, x:x + size] = np.maximum(canvas[y:y + size, x:x + size], np.asarray(digit))
+    return 255 - canvas if dark_ink else canvas
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -1,0 +1,125 @@
+"""The Recognize page, driven by AppTest with uploads (the canvas needs a browser)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from number_images import compose_number, png_bytes
+from mdr import ui
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "1_Recognize.py")
+
+
+@pytest.fixture
+def page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def upload(at: AppTest, name: str, data: bytes, mime: str = "image/png") -> AppTest:
+    at.file_uploader[0].set_value((name, data, mime))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def shown_number(at: AppTest) -> str | None:
+    for block in at.markdown:
+        if 'class="mdr-number"' in block.value:
+            inner = block.value.split(">", 1)[1].rsplit("</div>", 1)[0]
+            return re.sub(r"<[^>]+>", "", inner.replace("<br>", "\n"))
+    return None
+
+
+def test_page_starts_with_canvas_uploader_and_no_result(page):
+    assert page.title[0].value == "Recognize a number"
+    assert [b.label for b in page.button] == ["Recognize", "Clear"]
+    assert page.slider[0].label == "Brush width"
+    assert "Nothing drawn yet." in [c.value for c in page.caption]
+    assert len(page.file_uploader) == 1
+    assert shown_number(page) is None
+    assert not page.error and not page.warning
+
+
+@pytest.mark.parametrize("text, dark_ink", [("4071", False), ("2057", True), ("38\n619", False)])
+def test_uploaded_number_is_read_back(page, number_png, text, dark_ink):
+    at = upload(page, "number.png", number_png(text, dark_ink=dark_ink))
+    assert not at.error, [e.value for e in at.error]
+    assert shown_number(at) == text
+    recognition = at.session_state[ui.LAST_RECOGNITION]
+    assert recognition.number == text
+    assert isinstance(at.session_state[ui.LAST_IMAGE], np.ndarray)
+    assert at.session_state[ui.LAST_SOURCE] == "upload: number.png"
+    # one enlarged model input per digit (plus the annotated input and the selected digit)
+    assert len(at.image) >= len(text.replace("\n", "")) + 2
+    assert len(at.selectbox) == 1 and len(at.selectbox[0].options) == len(recognition.digits)
+    assert at.get("plotly_chart"), "the probability chart is shown"
+    assert any("ms" in c.value for c in at.caption), "the time taken is shown"
+
+
+def test_choosing_another_digit_keeps_the_result(page, number_png):
+    at = upload(page, "number.png", number_png("4071"))
+    at.selectbox[0].select_index(2).run()
+    assert not at.exception
+    assert shown_number(at) == "4071"
+    assert at.selectbox[0].value == 2
+
+
+def test_jpeg_upload_is_read(page, number_png):
+    import io
+
+    from PIL import Image
+
+
+    buffer = io.BytesIO()
+    Image.fromarray(compose_number("905", dark_ink=True)).save(buffer, format="JPEG", quality=90)
+    at = upload(page, "scan.jpg", buffer.getvalue(), "image/jpeg")
+    assert shown_number(at) == "905"
+
+
+def test_recognize_with_nothing_drawn_says_so(page):
+    page.button[0].click().run()
+    assert not page.exception
+    assert [i.value for i in page.info] == [ui.EMPTY_CANVAS_MESSAGE]
+    assert shown_number(page) is None and not page.error
+
+
+@pytest.mark.parametrize("blank", [np.full((200, 500), 255, np.uint8), np.zeros((200, 500), np.uint8)])
+def test_blank_upload_is_a_friendly_message(page, blank):
+    at = upload(page, "blank.png", png_bytes(blank))
+    assert shown_number(at) is None
+    assert not at.error
+    assert len(at.warning) == 1
+    assert "Traceback" not in at.warning[0].value
+    assert at.session_state[ui.LAST_ERROR] is not None
+
+
+@pytest.mark.parametrize("data", [b"this is not an image", b"\x89PNG\r\n\x1a\n" + b"\0" * 40])
+def test_corrupt_upload_is_an_error_in_words(page, data):
+    at = upload(page, "broken.png", data)
+    assert shown_number(at) is None
+    assert len(at.error) == 1
+    message = at.error[0].value
+    assert "image" in message.lower() and "Traceback" not in message
+
+
+def test_a_good_upload_after_an_error_replaces_it(page, number_png):
+    at = upload(page, "broken.png", b"garbage")
+    assert at.error
+    at = upload(at, "number.png", number_png("71"))
+    assert not at.error
+    assert shown_number(at) == "71"
+
+
+def test_clear_forgets_the_result(page, number_png):
+    at = upload(page, "number.png", number_png("40"))
+    assert shown_number(at) == "40"
+    at.button[1].click().run()
+    assert shown_number(at) is None
+    assert at.session_state[ui.CANVAS_VERSION] == 1
