@@ -1,0 +1,152 @@
+"""``python -m mdr train``: train, export, quantize, evaluate and register a model.
+
+Every :class:`~mdr.train.TrainConfig` field is an option (``--batch-size`` for
+``batch_size``, ``--no-augment`` for ``augment``), so the card's command line
+reproduces the model.
+"""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from dataclasses import MISSING, fields
+from pathlib import Path
+
+from ..errors import MdrError
+
+HELP = {
+    "arch": "architecture: cnn (the shipped one) or cnn-small (fast)",
+    "epochs": "passes over the training images",
+    "batch_size": "images per step",
+    "lr": "peak (onecycle) or initial (cosine) learning rate",
+    "optimizer": "adamw or sgd",
+    "schedule": "learning-rate schedule: onecycle or cosine",
+    "weight_decay": "weight decay",
+    "label_smoothing": "label smoothing of the cross-entropy loss",
+    "augment": "turn all augmentation off",
+    "affine_p": "fraction of each batch given a random affine warp",
+    "rotate_deg": "largest rotation, degrees",
+    "shear": "largest shear",
+    "scale": "largest zoom change (1 +- scale)",
+    "translate_px": "largest shift, pixels",
+    "thickness_p": "fraction of each batch thickened or thinned",
+    "thickness_strength": "largest dilation/erosion, pixels (up to 2)",
+    "restroke_p": "fraction of each batch re-drawn from its skeleton with a round brush",
+    "restroke_min_width": "narrowest brush, pixels",
+    "restroke_max_width": "widest brush, pixels",
+    "restroke_blur": "Gaussian blur sigma of re-stroked digits, pixels",
+    "train_size": "use only this many training images (default: all but the validation split)",
+    "val_size": "training images held out for validation (0: none, train on all 60,000)",
+    "data_dir": "MNIST folder (default: MDR_DATA_DIR, then data/MNIST/raw)",
+    "seed": "random seed (runs on the CPU are repeatable)",
+    "device": "auto (CUDA when available), cpu or cuda",
+    "threads": "CPU threads for torch (0: torch's default)",
+}
+CHOICES = {"arch": ["cnn", "cnn-small"], "optimizer": ["adamw", "sgd"], "schedule": ["onecycle", "cosine"]}
+FLAG = {"data_dir": "--data"}
+
+
+def _flag(name: str) -> str:
+    return FLAG.get(name, "--" + name.replace("_", "-"))
+
+
+def register(subparsers) -> None:
+    from ..trainconfig import TrainConfig
+
+    parser = subparsers.add_parser(
+        "train", help="train a model on MNIST and register it",
+        description="Train on MNIST, export to ONNX, quantize to int8, evaluate on the 10,000 test "
+                    "digits and register the result as models/NAME/.",
+    )
+    parser.add_argument("--name", default="my-model", help="model name, the folder under models/ (default: my-model)")
+    parser.add_argument("--no-activate", dest="activate", action="store_false",
+                        help="do not make the new model the active one")
+    parser.add_argument("--opset", type=int, default=17, help="ONNX opset (default: 17)")
+    parser.add_argument("--calibration-size", type=int, default=500,
+                        help="training digits used to calibrate the static int8 model (default: 500)")
+    parser.add_argument("--calibration-method", default="minmax", choices=["minmax", "percentile", "entropy"],
+                        help="int8 calibration method (default: minmax)")
+    group = parser.add_argument_group("training (TrainConfig)")
+    for f in fields(TrainConfig):
+        default = f.default if f.default is not MISSING else None
+        if isinstance(default, bool):
+            group.add_argument("--no-" + f.name.replace("_", "-"), dest=f.name, action="store_false",
+                               help=HELP[f.name])
+            continue
+        kind = type(default) if default is not None else (str if f.name == "data_dir" else int)
+        group.add_argument(_flag(f.name), dest=f.name, type=kind, default=default, choices=CHOICES.get(f.name),
+                           help=HELP[f.name] if "default" in HELP[f.name] else f"{HELP[f.name]} (default: {default})")
+    parser.set_defaults(func=run)
+
+
+def config_from_args(args: argparse.Namespace):
+    from ..trainconfig import TrainConfig
+
+    return TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
+
+
+def explicit_command(args: argparse.Namespace) -> str:
+    """The command line with every training option spelled out (except the data folder)."""
+    from ..trainconfig import TrainConfig
+
+    parts = ["python", "-m", "mdr", "train", "--name", args.name]
+    for f in fields(TrainConfig):
+        value = getattr(args, f.name)
+        if f.name == "data_dir" or value is None:
+            continue
+        if isinstance(value, bool):
+            if not value:
+                parts.append("--no-" + f.name.replace("_", "-"))
+            continue
+        parts += [_flag(f.name), str(value)]
+    if not args.activate:
+        parts.append("--no-activate")
+    if args.opset != 17:
+        parts += ["--opset", str(args.opset)]
+    if args.calibration_size != 500 or args.calibration_method != "minmax":
+        parts += ["--calibration-size", str(args.calibration_size), "--calibration-method", args.calibration_method]
+    return shlex.join(parts)
+
+
+def typed_command(args: argparse.Namespace) -> str:
+    """The command line as typed when run as ``python -m mdr train``; else the explicit one."""
+    argv = sys.argv
+    if len(argv) > 1 and argv[1] == "train" and Path(argv[0]).parent.name == "mdr":
+        return shlex.join(["python", "-m", "mdr", *argv[1:]])
+    return explicit_command(args)
+
+
+def print_progress(progress) -> None:
+    if not progress.epoch_end:
+        return
+    val = f"  val {progress.val_acc:.2%}" if progress.val_acc is not None else ""
+    print(f"epoch {progress.epoch}/{progress.epochs}  step {progress.step}/{progress.total_steps}  "
+          f"loss {progress.loss:.4f}{val}  lr {progress.lr:.2e}  "
+          f"{progress.elapsed:.0f}s elapsed, eta {progress.eta:.0f}s", file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..publish import train_and_publish
+
+    try:
+        config = config_from_args(args)
+        print(f"Training {config.arch} as '{args.name}'...", file=sys.stderr, flush=True)
+        result, card = train_and_publish(
+            config, args.name, command=typed_command(args), command_explicit=explicit_command(args),
+            activate=args.activate, on_progress=print_progress,
+            on_status=lambda message: print(message, file=sys.stderr, flush=True),
+            opset=args.opset, calibration_size=args.calibration_size, calibration_method=args.calibration_method,
+        )
+    except (MdrError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    accuracy = card["metrics"]["test_accuracy"]
+    sizes = card["files"]["bytes"]
+    from ..registry import ONNX_FILES, model_dir
+
+    print(f"Registered {model_dir(args.name)} in {result.seconds:.0f}s of training"
+          + (" (active)" if args.activate else ""))
+    for precision, filename in ONNX_FILES.items():
+        print(f"  {precision:13s} {accuracy[precision]:.2%} of {card['data']['test_images']:,} MNIST test digits, "
+              f"{sizes[filename] / 1024:.0f} KiB")
+    return 0

@@ -1,0 +1,115 @@
+"""The digit classifiers, by name.
+
+Every model takes float32 ``[N, 1, 28, 28]`` images in 0..1 with bright ink
+(the MNIST convention) and returns logits ``[N, 10]``. The MNIST mean/std
+normalization is a layer of the model, so the exported ONNX input is the plain
+0..1 image and the recognizer never has to know the constants.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+
+MNIST_MEAN = 0.1307
+MNIST_STD = 0.3081
+
+
+class Normalize(nn.Module):
+    """``(x - mean) / std`` with the MNIST statistics, kept inside the graph."""
+
+    def __init__(self, mean: float = MNIST_MEAN, std: float = MNIST_STD):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean))
+        self.register_buffer("std", torch.tensor(std))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+def conv_bn(in_channels: int, out_channels: int) -> nn.Sequential:
+    """3x3 conv (no bias: BN has one), batch norm, ReLU; keeps the spatial size."""
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+    )
+
+
+class Cnn(nn.Module):
+    """The shipped model: two conv-conv-pool stages (32, 64), one hidden FC layer.
+
+    28x28 -> 14x14 -> 7x7 -> one more 2x2 pool to 3x3 keeps the FC layer (and the
+    ONNX file) small while the convolutions see the full resolution.
+    """
+
+    description = (
+        "Normalize, [conv3x3-BN-ReLU 32, 32, maxpool] [conv3x3-BN-ReLU 64, 64, maxpool] "
+        "conv3x3-BN-ReLU 128, maxpool, dropout, FC 1152-128-BN-ReLU, dropout, FC 10"
+    )
+
+    def __init__(self, dropout: float = 0.3):
+        super().__init__()
+        self.features = nn.Sequential(
+            Normalize(),
+            conv_bn(1, 32), conv_bn(32, 32), nn.MaxPool2d(2),   # 14x14
+            conv_bn(32, 64), conv_bn(64, 64), nn.MaxPool2d(2),  # 7x7
+            conv_bn(64, 128), nn.MaxPool2d(2),                  # 3x3
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Dropout(dropout),
+            nn.Linear(128 * 3 * 3, 128, bias=False),
+            nn.BatchNorm1d(128),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(128, 10),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))
+
+
+class CnnSmall(nn.Module):
+    """A fast model for quick runs, tests and benchmarks (about 99% on MNIST)."""
+
+    description = (
+        "Normalize, conv3x3-BN-ReLU 16, maxpool, conv3x3-BN-ReLU 32, maxpool, "
+        "conv3x3-BN-ReLU 64, maxpool, FC 576-10"
+    )
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            Normalize(),
+            conv_bn(1, 16), nn.MaxPool2d(2),   # 14x14
+            conv_bn(16, 32), nn.MaxPool2d(2),  # 7x7
+            conv_bn(32, 64), nn.MaxPool2d(2),  # 3x3
+        )
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(64 * 3 * 3, 10))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))
+
+
+ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
+    "cnn": Cnn,
+    "cnn-small": CnnSmall,
+}
+
+
+def build_model(name: str) -> nn.Module:
+    """A freshly initialized model of the named architecture."""
+    if name not in ARCHITECTURES:
+        raise ValueError(f"Unknown architecture '{name}': choose one of {', '.join(ARCHITECTURES)}.")
+    return ARCHITECTURES[name]()
+
+
+def describe(name: str) -> str:
+    return build_model(name).description
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Trainable parameters (BN running statistics are buffers, not counted)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
