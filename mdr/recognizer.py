@@ -19,8 +19,8 @@ from .errors import ModelError, NothingToReadError
 from .normalize import normalize_digit
 from .preprocess import binarize, decide_polarity, rescale_for_work, to_grey
 from .results import Digit, Recognition, SplitCandidate, SplitDecision
-from .segment import (CUT_COST, Part, best_segmentation, estimate_stroke_width, find_components,
-                      cut_paths, group_lines, merge_components, needs_split, piece_between, piece_spans,
+from .segment import (CUT_COST, SIDE_HOLES_COST, Part, best_segmentation, estimate_stroke_width, find_components,
+                      cut_paths, group_lines, has_side_by_side_holes, merge_components, needs_split, piece_between, piece_spans,
                       remove_specks, split_candidates, typical_width, width_penalty)
 
 MAX_PARTS = 120
@@ -150,7 +150,7 @@ class _Run:
             for part in wide:
                 h, w = part.mask.shape
                 cuts = split_candidates(part, s["stroke_width"], s["digit_height"])
-                band = max(2, int(round(s["stroke_width"])))
+                band = max(2, int(round(s["stroke_width"] / 2)))
                 paths = [None] + cut_paths(part.mask, [x for x, _ in cuts], band) + [None]
                 edges = [0] + [x for x, _ in cuts] + [w]
                 pieces = {}
@@ -171,6 +171,8 @@ class _Run:
                     score -= width_penalty(piece.box[2], h, cfg)
                     if piece.box[3] < 0.45 * h:
                         score -= 1.0  # a sliver of a neighbour, not a digit
+                    if has_side_by_side_holes(piece.mask, s["stroke_width"]):
+                        score -= SIDE_HOLES_COST
                     scores[span] = score
                 total, path, through = best_segmentation(len(edges), scores)
                 whole = scores.get((0, len(edges) - 1), -np.inf)

@@ -16,7 +16,7 @@ from .results import Box, Component, MergeDecision
 
 SPECK_STROKES = 1.5
 """A part no longer than this many stroke widths is a dot, not a digit."""
-SPLIT_ASPECT = 1.15
+SPLIT_ASPECT = 1.0
 """Parts wider than this times their height may hold touching digits."""
 SPLIT_WIDTH = 1.7
 """Parts wider than this times the drawing's typical digit width, too."""
@@ -346,6 +346,27 @@ def piece_spans(cuts: list[int], width: int, height: float) -> list[tuple[int, i
             if (i, j) != spans[0] and edges[j] - edges[i] <= 1.6 * height:
                 spans.append((i, j))
     return spans
+
+
+SIDE_HOLES_COST = 2.0
+"""Log-score a piece pays for holding loops side by side: no single digit
+does (an 8's loops are stacked), two touching 0s, 6s, 8s or 9s do."""
+
+
+def has_side_by_side_holes(mask: np.ndarray, stroke_width: float) -> bool:
+    """True when the ink encloses two holes next to each other horizontally."""
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return False
+    min_area = max(4.0, (0.5 * stroke_width) ** 2)
+    centres = []
+    for contour, (_, _, _, parent) in zip(contours, hierarchy[0]):
+        if parent >= 0 and cv2.contourArea(contour) >= min_area:
+            x, y, w, h = cv2.boundingRect(contour)
+            centres.append((x + w / 2, y + h / 2))
+    width = mask.shape[1]
+    return any(abs(ax - bx) > max(abs(ay - by), 0.25 * width)
+               for i, (ax, ay) in enumerate(centres) for bx, by in centres[i + 1:])
 
 
 def best_segmentation(n_edges: int, scores: dict[tuple[int, int], float]) -> tuple[float, list[int], list[float]]:
