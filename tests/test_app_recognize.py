@@ -123,3 +123,38 @@ def test_clear_forgets_the_result(page, number_png):
     at.button[1].click().run()
     assert shown_number(at) is None
     assert at.session_state[ui.CANVAS_VERSION] == 1
+
+
+def _png(image) -> bytes:
+    import io
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _dot() -> bytes:
+    import cv2
+    canvas = np.full((250, 600), 255, np.uint8)
+    cv2.circle(canvas, (300, 125), 9, 0, -1)
+    return png_bytes(canvas)
+
+
+def _full_ink() -> bytes:
+    canvas = np.zeros((250, 600), np.uint8)
+    canvas[10:240, 10:590] = 255  # painted over but for a thin margin
+    return png_bytes(canvas)
+
+
+@pytest.mark.parametrize("name, make, kind, words", [
+    ("a single dot", _dot, "warning", "small mark"),
+    ("a canvas full of ink", _full_ink, "warning", "ink"),
+    ("a 1x1 image", lambda: _png(__import__("PIL.Image").Image.new("L", (1, 1))), "error", "too small"),
+    ("a 20000x20000 image", lambda: _png(__import__("PIL.Image").Image.new("1", (20000, 20000))),
+     "error", "20000x20000"),
+])
+def test_unreadable_uploads_get_their_own_message(page, name, make, kind, words):
+    at = upload(page, "input.png", make())
+    assert shown_number(at) is None
+    shown = [m.value for m in getattr(at, kind)]
+    assert len(shown) == 1 and words in shown[0], (name, shown)
+    assert "Traceback" not in shown[0]
