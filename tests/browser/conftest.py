@@ -1,6 +1,7 @@
 """The app served by a real Streamlit process, driven by Playwright in Debian's Chromium."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -49,15 +50,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_url():
+@contextlib.contextmanager
+def serve_app(env: dict[str, str] | None = None):
+    """Run ``streamlit run Home.py`` on a free port (with ``env`` added to the environment); yield its URL."""
     port = _free_port()
     log = tempfile.NamedTemporaryFile(prefix="mdr-streamlit-", suffix=".log", delete=False)
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+        cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -84,6 +86,12 @@ def app_url():
             process.wait(timeout=15)
         log.close()
         os.unlink(log.name)
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    with serve_app() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,36 @@
+"""Train: retrain the model, watch it learn, see where it fails, compare variants, switch models."""
+import streamlit as st
+
+from mdr import jobs, registry
+from mdr.paths import models_dir
+from mdr import train_view as tv
+
+st.set_page_config(page_title="Train · Multi-Digit Recognizer", page_icon=":material/model_training:",
+                   layout="wide")
+st.title("Train a model")
+st.markdown("Train the network on MNIST in the background, watch it learn, see where it fails, and "
+            "switch the app to it. The model in use keeps serving until you activate another one.")
+
+snap = jobs.snapshot()
+st.header("Training", anchor=False)
+if snap is not None and snap.active:
+    st.fragment(tv.live_run, run_every=tv.REFRESH_SECONDS)()
+else:
+    request = tv.training_form()
+    if request is not None:
+        tv.start_run(*request)
+    if snap is not None:
+        with st.container(border=True):
+            tv.live_run()
+
+st.header("Models", anchor=False)
+st.caption(f"Stored in `{models_dir()}`. "
+           "Activating checks that the model loads first; a broken model is refused and the active one stays.")
+tv.registry_table()
+
+names = registry.list_models()
+if names:
+    st.header("Results of a model", anchor=False)
+    default = st.session_state.get(tv.SELECTED) or registry.active_model_name()
+    chosen = st.selectbox("Model", names, index=names.index(default) if default in names else 0)
+    tv.model_results(chosen)

@@ -1,0 +1,90 @@
+"""Train a tiny model from the Train page, activate it, and read a drawn number with it, in Chromium.
+
+The app runs on its own server with MDR_MODELS_DIR pointing at a copy of models/, so the real
+models folder is never touched.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import PROJECT_ROOT, serve_app
+from test_recognize_browser import draw, open_recognize, recognize, screenshot, wait_idle
+
+NAME = "browser-tiny"
+
+
+@pytest.fixture(scope="module")
+def train_app(tmp_path_factory, chromium_path):
+    models = tmp_path_factory.mktemp("browser-models")
+    shutil.copytree(PROJECT_ROOT / "models" / "mnist-cnn", models / "mnist-cnn")
+    shutil.copy(PROJECT_ROOT / "models" / "active.json", models / "active.json")
+    with serve_app({"MDR_MODELS_DIR": str(models)}) as url:
+        yield url, models
+
+
+def set_field(page, label: str, value: str) -> None:
+    field = page.get_by_label(label, exact=True)
+    field.fill(value)
+    field.press("Tab")
+
+
+def test_train_activate_and_recognize(browser_context, train_app, artifacts):
+    url, models = train_app
+    real_active = (PROJECT_ROOT / "models" / "active.json").read_bytes()
+    page = browser_context.new_page()
+    try:
+        page.goto(f"{url}/Train")
+        page.get_by_role("button", name="Start training").wait_for()
+        wait_idle(page)
+        set_field(page, "Epochs", "2")
+        set_field(page, "Batch size", "16")
+        set_field(page, "Training images (0: all 55,000)", "2000")
+        set_field(page, "Name of the new model", NAME)
+        page.get_by_text("Activate when done").click()  # off: activate it by hand below
+        page.get_by_role("button", name="Start training").click()
+
+        # watch the run: the progress line changes while it trains, exports, quantizes and measures
+        progress = page.locator('[data-testid="stProgress"]')
+        seen: list[str] = []
+        deadline = time.monotonic() + 240
+        done = page.get_by_text(f"Done: '{NAME}'")
+        while not done.count():
+            assert time.monotonic() < deadline, f"the run did not finish; progress seen: {seen}"
+            assert not page.get_by_text("The run failed").count(), page.locator('[data-testid="stAlert"]').all_inner_texts()
+            if progress.count():
+                text = progress.first.inner_text().strip()
+                if text and (not seen or seen[-1] != text):
+                    seen.append(text)
+            page.wait_for_timeout(250)
+        assert any("Training: epoch" in t for t in seen), seen
+        assert len(seen) >= 3, seen
+        wait_idle(page)
+        assert json.loads((models / "active.json").read_text())["name"] == "mnist-cnn"
+
+        # the button sits in the element keyed activate_<name>; take the first match, as the tooltip
+        # wrapper of a button with help text can make the descendant selector match twice
+        page.locator(f".st-key-activate_{NAME}").get_by_role("button", name="Activate").first.click()
+        page.get_by_text(f"'{NAME}' is now the active model").wait_for()
+        wait_idle(page)
+        assert json.loads((models / "active.json").read_text())["name"] == NAME
+        page.get_by_role("tab", name="Comparison").click()
+        wait_idle(page)
+        screenshot(page, artifacts / "train.png")
+
+        canvas = open_recognize(page, url)
+        draw(page, canvas, "4071", 150, 36)
+        shown = recognize(page)
+        screenshot(page, artifacts / "train-recognize.png")
+        assert re.fullmatch(r"\d{4}", shown), shown
+        page.get_by_text(re.compile(rf"model {NAME} \(int8\)")).wait_for()
+    finally:
+        page.close()
+    # the real models folder was never touched
+    assert (PROJECT_ROOT / "models" / "active.json").read_bytes() == real_active
+    assert not (PROJECT_ROOT / "models" / NAME).exists()

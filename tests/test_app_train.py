@@ -1,0 +1,82 @@
+"""The Train page renders, lists the models, and Activate switches (or refuses) the model in use."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mdr import registry
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAIN = str(ROOT / "pages" / "3_Train.py")
+
+
+@pytest.fixture
+def models(tmp_path, monkeypatch):
+    """A copy of models/ (the shipped model, active) plus a second copy of it named mnist-copy."""
+    folder = tmp_path / "models"
+    shutil.copytree(ROOT / "models" / registry.SHIPPED_MODEL, folder / registry.SHIPPED_MODEL)
+    shutil.copytree(ROOT / "models" / registry.SHIPPED_MODEL, folder / "mnist-copy")
+    (folder / "active.json").write_text(json.dumps({"name": registry.SHIPPED_MODEL}))
+    monkeypatch.setenv("MDR_MODELS_DIR", str(folder))
+    return folder
+
+
+def run_page() -> AppTest:
+    at = AppTest.from_file(TRAIN, default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def active(folder: Path) -> str:
+    return json.loads((folder / "active.json").read_text())["name"]
+
+
+def test_page_renders_the_form_the_registry_and_the_results(models):
+    at = run_page()
+    assert at.title[0].value == "Train a model"
+    labels = [b.label for b in at.button]
+    assert "Start training" in labels
+    text = " ".join(m.value for m in at.markdown)
+    assert f"**{registry.SHIPPED_MODEL}** · :green-badge[active]" in text
+    assert "99.71%" in text  # the shipped model's int8 accuracy, from its card
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Test accuracy (int8)"] == "99.71%"
+    assert metrics["ONNX opset"] == "17"
+    assert {s.label for s in at.selectbox} >= {"Model", "Optimizer", "Learning-rate schedule"}
+
+
+def test_activate_switches_the_model_and_back(models):
+    at = run_page()
+    at.button(key="activate_mnist-copy").click().run()
+    assert not at.exception
+    assert active(models) == "mnist-copy"
+    assert any("'mnist-copy' is now the active model" in s.value for s in at.success)
+    # the shipped model can always be activated again
+    at.button(key=f"activate_{registry.SHIPPED_MODEL}").click().run()
+    assert active(models) == registry.SHIPPED_MODEL
+
+
+def test_a_broken_model_is_refused_in_words(models):
+    (models / "mnist-copy" / "model.int8.onnx").write_bytes(b"garbage")
+    at = run_page()
+    at.button(key="activate_mnist-copy").click().run()
+    assert not at.exception
+    assert active(models) == registry.SHIPPED_MODEL
+    errors = " ".join(e.value for e in at.error)
+    assert "cannot be activated" in errors and f"still '{registry.SHIPPED_MODEL}'" in errors
+
+
+def test_an_invalid_name_is_refused_before_training(models):
+    at = run_page()
+    at.text_input[0].set_value("../bad name")
+    at.button(key="FormSubmitter:train_form-Start training").click().run()
+    assert not at.exception
+    assert any("not a valid model name" in e.value for e in at.error)
+    from mdr import jobs
+
+    assert not jobs.is_running()

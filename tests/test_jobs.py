@@ -1,0 +1,101 @@
+"""Background training runs: one at a time, progress, stop, failure; the active model keeps serving."""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from mdr import jobs, registry
+from mdr.errors import ModelError
+from mdr.trainconfig import TrainConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def models(tmp_path, monkeypatch):
+    """A private models folder holding a copy of the shipped model, which is active."""
+    folder = tmp_path / "models"
+    shutil.copytree(ROOT / "models" / registry.SHIPPED_MODEL, folder / registry.SHIPPED_MODEL)
+    (folder / "active.json").write_text(json.dumps({"name": registry.SHIPPED_MODEL}))
+    monkeypatch.setenv("MDR_MODELS_DIR", str(folder))
+    yield folder
+    jobs.stop()
+    jobs.wait(120)
+
+
+def tiny(**changes) -> TrainConfig:
+    return TrainConfig(**{"arch": "cnn-small", "epochs": 1, "train_size": 2000, "val_size": 500, "seed": 2,
+                          **changes})
+
+
+def wait_for(condition, timeout: float = 120.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        snap = jobs.snapshot()
+        if condition(snap):
+            return snap
+        time.sleep(0.05)
+    raise AssertionError(f"timed out; last snapshot: {jobs.snapshot()}")
+
+
+def test_stop_halfway_keeps_the_active_model_and_registers_nothing(models):
+    active_before = (models / "active.json").read_bytes()
+    jobs.start(tiny(epochs=2, batch_size=32), "half-run", measure=False)
+    assert jobs.is_running()
+
+    # a second run is refused, naming the one going on
+    with pytest.raises(jobs.JobBusyError, match="'half-run' .*cnn-small.*started at"):
+        jobs.start(tiny(), "other-run")
+
+    first = wait_for(lambda s: s.step >= 20)
+    second = wait_for(lambda s: s.step > first.step)
+    assert second.total_steps == 2 * (2000 // 32) and len(second.loss) >= len(first.loss) >= 1
+    assert second.elapsed >= first.elapsed and second.eta is not None
+
+    assert jobs.stop()
+    snap = jobs.wait(120)
+    assert snap.state == jobs.STOPPED and not snap.active
+    assert snap.step < snap.total_steps
+    assert "nothing was registered" in snap.status
+    assert registry.list_models() == [registry.SHIPPED_MODEL]
+    assert sorted(p.name for p in models.iterdir()) == ["active.json", registry.SHIPPED_MODEL]
+    assert (models / "active.json").read_bytes() == active_before
+
+    # the best model so far can still be registered, without being activated
+    card = jobs.register_stopped()
+    assert card["name"] == "half-run" and "stopped early" in card["command"]
+    assert registry.list_models() == ["half-run", registry.SHIPPED_MODEL]
+    assert (models / "active.json").read_bytes() == active_before
+
+
+def test_a_finished_run_registers_and_activates(models):
+    jobs.start(tiny(), "tiny-run", measure=False)
+    snap = jobs.wait(300)
+    assert snap.state == jobs.DONE, snap.error
+    assert snap.step == snap.total_steps and snap.val_acc and snap.fraction == 1.0
+    assert registry.active_model_name() == "tiny-run"
+    assert registry.read_card("tiny-run")["config"]["train_size"] == 2000
+    assert not any(p.name.startswith(".") for p in models.iterdir())
+
+
+def test_a_failing_run_reports_its_error(models, tmp_path):
+    empty = tmp_path / "no-mnist"
+    empty.mkdir()
+    jobs.start(tiny(data_dir=str(empty)), "doomed", measure=False)
+    snap = jobs.wait(60)
+    assert snap.state == jobs.FAILED and not jobs.is_running()
+    assert snap.error and "MNIST" in snap.error
+    assert registry.list_models() == [registry.SHIPPED_MODEL]
+    assert registry.active_model_name() == registry.SHIPPED_MODEL
+
+
+def test_bad_names_and_settings_are_refused_before_starting(models):
+    with pytest.raises(ModelError, match="not a valid model name"):
+        jobs.start(tiny(), "../escape")
+    with pytest.raises(ValueError, match="epochs"):
+        jobs.start(tiny(epochs=0), "fine-name")
+    assert not jobs.is_running()
