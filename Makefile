@@ -1,5 +1,7 @@
 # make run   - set up .venv (first time only) and open the app at http://localhost:8501
 # make test  - set up .venv with the test tools and run every test, browser tests included
+# make bench - measure accuracy, latency, throughput, training speed and memory; writes bench/results.md
+# make bench-quick - the same with small sizes (a smoke run, about half a minute); writes test-artifacts/
 
 PYTHON ?= python3
 VENV   := .venv
@@ -16,13 +18,21 @@ TEST_STAMP := $(VENV)/.installed-test-$(TEST_HASH)
 MDR_DATA_DIR ?= ../shared/data/mnist
 PYTEST_ARGS  ?=
 
-.PHONY: run test install install-test clean
+BENCH_ARGS ?=
+
+.PHONY: run test bench bench-quick install install-test clean
 
 run: $(RUN_STAMP)
 	$(PY) -m streamlit run Home.py --server.address 127.0.0.1 --server.port $(PORT)
 
 test: $(TEST_STAMP)
 	MDR_DATA_DIR="$(MDR_DATA_DIR)" $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(TEST_STAMP)
+	MDR_DATA_DIR="$(MDR_DATA_DIR)" $(PY) -m bench $(BENCH_ARGS)
+
+bench-quick: $(TEST_STAMP)
+	MDR_DATA_DIR="$(MDR_DATA_DIR)" $(PY) -m bench --quick --out test-artifacts/bench-quick.md $(BENCH_ARGS)
 
 install: $(RUN_STAMP)
 install-test: $(TEST_STAMP)

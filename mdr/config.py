@@ -19,6 +19,11 @@ class RecognizerConfig:
     """Images with more pixels than this are refused (decompression bombs)."""
     work_max_side: int = 1200
     """Larger images are downscaled so their longer side is this long."""
+    work_digit_height: int = 128
+    """Drawings whose tallest mark is taller than this many pixels are
+    downscaled until it is this tall (never below ``WORK_MIN_SIDE`` on the
+    longer side) before segmentation: the steps after it cost in proportion
+    to the pixels, and a digit needs no more than this. 0 switches it off."""
 
     # --- binarization -----------------------------------------------------
     binarization: Binarization = "otsu"

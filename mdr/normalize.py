@@ -71,11 +71,11 @@ def fit_and_center(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[floa
     canvas = np.zeros((SIZE, SIZE), np.float32)
     top, left = (SIZE - size[1]) // 2, (SIZE - size[0]) // 2
     canvas[top:top + size[1], left:left + size[0]] = resized
-    total = float(canvas.sum())
+    moments = cv2.moments(canvas)
+    total = float(moments["m00"])
     if total <= 0:
         return resized, canvas, (0.0, 0.0)
-    ys, xs = np.indices(canvas.shape)
-    cy, cx = float((ys * canvas).sum() / total), float((xs * canvas).sum() / total)
+    cy, cx = moments["m01"] / total, moments["m10"] / total
     dx, dy = (SIZE - 1) / 2 - cx, (SIZE - 1) / 2 - cy
     # Never shift ink out of the frame.
     dx = float(np.clip(dx, -left, SIZE - left - size[0]))

@@ -81,12 +81,54 @@ def to_grey(image: np.ndarray, config: RecognizerConfig) -> np.ndarray:
     return np.ascontiguousarray(grey)
 
 
+WORK_MIN_SIDE = 320
+"""Shrinking to the ink's size never makes the longer side shorter than this."""
+WORTH_SHRINKING = 0.8
+"""Shrink to the ink's size only when it makes the image at most this large (per side)."""
+ESTIMATE_SIDE = 200
+"""The tallest mark is measured on a copy about this long (every n-th pixel)."""
+
+
+def tallest_mark(grey: np.ndarray) -> float | None:
+    """Height in pixels of the tallest ink mark, measured on a coarse copy
+    (every n-th pixel, same polarity and threshold rules); None when blank."""
+    step = max(2, max(grey.shape) // ESTIMATE_SIDE)
+    small = np.ascontiguousarray(grey[::step, ::step])
+    if min(small.shape) < 2:
+        return None
+    ink, _ = decide_polarity(small)
+    low, high = int(ink.min()), int(ink.max())
+    if high - low < 40:
+        return None
+    threshold, mask = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    if threshold < low + (high - low) / 4.0:
+        _, mask = cv2.threshold(ink, low + (high - low) / 4.0, 255, cv2.THRESH_BINARY)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count < 2:
+        return None
+    return float(stats[1:, cv2.CC_STAT_HEIGHT].max() * step)
+
+
+def work_scale(grey: np.ndarray, config: RecognizerConfig) -> float:
+    """Scale (at most 1) for the working image: the canvas limit and the ink's size."""
+    longer = max(grey.shape)
+    scale = min(1.0, config.work_max_side / longer)
+    if config.work_digit_height > 0 and longer * scale > WORK_MIN_SIDE:
+        tallest = tallest_mark(grey)
+        if tallest and tallest * scale > config.work_digit_height:
+            shrink = max(config.work_digit_height / tallest, WORK_MIN_SIDE / longer)
+            # A slight shrink costs more (the resize) than it saves.
+            if shrink < WORTH_SHRINKING * scale:
+                scale = shrink
+    return min(1.0, scale)
+
+
 def rescale_for_work(grey: np.ndarray, config: RecognizerConfig) -> tuple[np.ndarray, float]:
-    """Bring the image to a working size: big uploads shrink, tiny ones grow."""
+    """Bring the image to a working size: big uploads and big drawings shrink, tiny ones grow."""
     height, width = grey.shape
     longer = max(height, width)
-    if longer > config.work_max_side:
-        scale = config.work_max_side / longer
+    scale = work_scale(grey, config)
+    if scale < 1.0:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         return cv2.resize(grey, size, interpolation=cv2.INTER_AREA), scale
     if longer < SMALL_SIDE:

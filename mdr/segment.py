@@ -48,9 +48,11 @@ def find_components(mask: np.ndarray) -> tuple[np.ndarray, list[Component]]:
 
 def estimate_stroke_width(mask: np.ndarray) -> float:
     """Brush width: twice the median distance-to-background along the ridges."""
-    if not mask.any():
+    x, y, w, h = cv2.boundingRect(mask)
+    if w == 0 or h == 0:
         return 0.0
-    padded = cv2.copyMakeBorder(mask, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    # Distances only need the ink's box (plus the zero border): same values, less work.
+    padded = cv2.copyMakeBorder(mask[y:y + h, x:x + w], 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     dist = cv2.distanceTransform(padded, cv2.DIST_L2, 3)
     ridge = (dist > 0) & (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8)))
     values = dist[ridge]
@@ -154,7 +156,8 @@ def merge_components(kept: list[Component], labels: np.ndarray, digit_height: fl
     for box, group_labels in groups:
         x, y, w, h = box
         crop = labels[y:y + h, x:x + w]
-        mask = (np.isin(crop, group_labels) * 255).astype(np.uint8)
+        inside = crop == group_labels[0] if len(group_labels) == 1 else np.isin(crop, group_labels)
+        mask = inside.astype(np.uint8) * 255
         parts.append(Part(box, mask, tuple(sorted(group_labels))))
     return parts, decisions
 
@@ -261,22 +264,27 @@ def cut_paths(mask: np.ndarray, xs: list[int], band: int, ink_cost: float = 12.0
 def piece_between(part: Part, left: np.ndarray | None, right: np.ndarray | None) -> Part | None:
     """The ink of ``part`` between two cut paths (None: the part's edge)."""
     h, w = part.mask.shape
-    columns = np.arange(w)[None, :]
-    keep = np.ones((h, w), bool)
+    # Only the columns the two paths enclose can hold the piece's ink.
+    x0 = max(0, int(left.min())) if left is not None else 0
+    x1 = min(w, int(right.max())) if right is not None else w
+    if x1 <= x0:
+        return None
+    columns = np.arange(x0, x1)[None, :]
+    keep = np.ones((h, x1 - x0), bool)
     if left is not None:
         keep &= columns >= left[:, None]
     if right is not None:
         keep &= columns < right[:, None]
-    mask = np.where(keep, part.mask, 0).astype(np.uint8)
-    return tighten(mask, (part.box[0], part.box[1]), part.labels)
+    mask = np.where(keep, part.mask[:, x0:x1], 0).astype(np.uint8)
+    return tighten(mask, (part.box[0] + x0, part.box[1]), part.labels)
 
 
 def tighten(mask: np.ndarray, origin: tuple[int, int], labels: tuple[int, ...]) -> Part | None:
     """The part made of ``mask``'s ink, cropped to it (None when empty)."""
-    ys, xs = np.nonzero(mask)
-    if ys.size == 0:
+    x0, y0, bw, bh = cv2.boundingRect(mask)
+    if bw == 0 or bh == 0:
         return None
-    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+    x1, y1 = x0 + bw, y0 + bh
     box = (origin[0] + int(x0), origin[1] + int(y0), int(x1 - x0), int(y1 - y0))
     return Part(box, np.ascontiguousarray(mask[y0:y1, x0:x1]), labels)
 

@@ -1,0 +1,1 @@
+"""Benchmarks of the recognizer, the models and training: ``python -m bench``."""

@@ -1,0 +1,40 @@
+"""Fixed-size canvases for latency runs, drawn from MNIST test digits."""
+from __future__ import annotations
+
+import numpy as np
+
+from mdr.synth import _paste, default_bank, draw_digit
+
+
+def canvas(width: int, height: int, count: int, seed: int = 0, brush: int = 12,
+           data_dir=None) -> tuple[np.ndarray, str]:
+    """RGB ``height x width`` canvas, dark ink on white, ``count`` digits spaced on one line."""
+    rng = np.random.default_rng([seed, count, width, height])
+    bank = default_bank(data_dir)
+    labels = [int(v) for v in rng.integers(0, 10, count)]
+    margin = int(0.05 * min(width, height))
+    # Digits about 0.75 as wide as tall, gaps of 0.3 digit heights.
+    digit_h = min(0.7 * height, (width - 2 * margin) / (count * 0.75 + (count - 1) * 0.3 + 0.5))
+    digit_h = max(24.0, digit_h)
+    brush = max(2, min(brush, int(0.2 * digit_h)))
+    coverage = np.zeros((height, width), np.uint8)
+    x = margin
+    for label in labels:
+        drawn = draw_digit(bank.pick(label, rng), digit_h, brush)
+        patch = drawn.coverage
+        y = (height - patch.shape[0]) // 2 + int(rng.integers(-3, 4))
+        _paste(coverage, patch, x, y)
+        x += patch.shape[1] + int(0.3 * digit_h * rng.uniform(0.5, 1.0))
+    grey = 255 - coverage
+    return np.repeat(grey[:, :, None], 3, axis=2), "".join(map(str, labels))
+
+
+def latency_cases(data_dir=None) -> list[tuple[str, np.ndarray, str]]:
+    """(name, image, truth) of the canvases timed by the latency section."""
+    cases = []
+    for count in (1, 4, 8):
+        image, truth = canvas(600, 250, count, data_dir=data_dir)
+        cases.append((f"600x250, {count} digit{'s' if count > 1 else ''}", image, truth))
+    image, truth = canvas(1600, 1200, 4, brush=30, data_dir=data_dir)
+    cases.append(("1600x1200 upload, 4 digits", image, truth))
+    return cases

@@ -1,0 +1,91 @@
+"""``python -m bench --quick`` as a smoke test: every section's table is produced.
+
+Only the shape of the report is checked (sections, rows, numbers that parse),
+never the timings: those depend on the machine and its load.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mdr.synth import CONDITIONS
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(os.environ["MDR_DATA_DIR"])
+NUMBER = re.compile(r"^-?[\d,]+(\.\d+)?(%|x| / -?[\d.]+)?$")
+
+
+def rows_of(section: str, first_cell: str) -> list[list[str]]:
+    return [[c.strip() for c in line.strip().strip("|").split("|")]
+            for line in section.splitlines() if line.startswith(f"| {first_cell}")]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    if not (DATA / "t10k-images-idx3-ubyte").exists() and not (DATA / "t10k-images-idx3-ubyte.gz").exists():
+        pytest.skip(f"MNIST not found in {DATA}")
+    folder = tmp_path_factory.mktemp("bench")
+    out, figures = folder / "results.md", folder / "results.json"
+    done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(out), "--json", str(figures)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "MDR_DATA_DIR": str(DATA)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = out.read_text()
+    sections = dict(re.findall(r"^## (\d)\. [^\n]*\n(.*?)(?=^## |\Z)", text, re.S | re.M))
+    return text, sections, json.loads(figures.read_text()), done.stdout
+
+
+def test_every_section_is_written(report):
+    text, sections, figures, stdout = report
+    assert text.startswith("# Benchmarks (quick)")
+    assert sorted(sections) == ["1", "2", "3", "4", "5"]
+    assert set(figures) == {"accuracy", "latency", "throughput", "training", "memory"}
+    assert "## 1. Recognition accuracy" in stdout  # printed as well as written
+
+
+def test_accuracy_table_has_every_condition(report):
+    _, sections, _, _ = report
+    for condition in list(CONDITIONS) + ["**all**"]:
+        (row,) = rows_of(sections["1"], condition + " ")
+        assert len(row) == 12
+        assert all(NUMBER.match(cell) for cell in row[1:]), row
+
+
+def test_latency_table_has_each_canvas_and_stage_split(report):
+    _, sections, figures, _ = report
+    for image in ("600x250, 1 digit", "600x250, 4 digits", "600x250, 8 digits", "1600x1200 upload"):
+        rows = rows_of(sections["2"], image)
+        assert len(rows) == 2, image  # the timing row and the stage row
+        timing = rows[0]
+        assert all(NUMBER.match(cell) for cell in timing[4:]), timing
+    assert "classify" in sections["2"] and "components" in sections["2"]
+    for case in figures["latency"].values():
+        assert case["recognizer_ms"][0] > 0 and case["baseline_ms"][0] > 0
+
+
+def test_throughput_table_has_the_four_runners(report):
+    _, sections, _, _ = report
+    for model in ("torch fp32", "ONNX fp32", "ONNX int8 static", "ONNX int8 dynamic"):
+        rows = rows_of(sections["3"], model + " ")
+        assert len(rows) == 2, model  # digits/s row and time-per-batch row
+        assert all(NUMBER.match(cell) for cell in rows[0][1:]), rows[0]
+
+
+def test_training_and_memory_tables(report):
+    _, sections, figures, _ = report
+    epochs = rows_of(sections["4"], "cpu | 1")
+    assert epochs and NUMBER.match(epochs[0][2]) and NUMBER.match(epochs[0][4])
+    assert rows_of(sections["4"], "cpu | **to 99.0%**")
+    shipped = rows_of(sections["4"], "cpu | cnn")
+    assert shipped and NUMBER.match(shipped[0][2])
+    recognize, training = rows_of(sections["5"], "recognize only"), rows_of(sections["5"], "training")
+    assert recognize and training
+    assert NUMBER.match(recognize[0][1]) and NUMBER.match(training[0][1])
+    assert figures["memory"]["recognize"]["torch_loaded"] is False
+    assert figures["memory"]["training"]["torch_loaded"] is True
