@@ -48,6 +48,8 @@ def decode_image(data: bytes, config: RecognizerConfig = DEFAULT_CONFIG) -> np.n
         image = Image.open(io.BytesIO(data))
         check_size(image.width, image.height, config)
         image = ImageOps.exif_transpose(image)
+        if image.mode in ("I", "F") or image.mode.startswith("I;16"):
+            return _deep_to_uint8(np.asarray(image))
         if image.mode not in ("L", "RGB", "RGBA"):
             has_alpha = image.mode in ("LA", "PA", "RGBa") or "transparency" in image.info
             image = image.convert("RGBA" if has_alpha else "RGB")
@@ -58,6 +60,21 @@ def decode_image(data: bytes, config: RecognizerConfig = DEFAULT_CONFIG) -> np.n
         raise InvalidImageError("The file is not an image this app can read (use PNG or JPEG).") from None
     except (OSError, ValueError, SyntaxError, EOFError) as e:
         raise InvalidImageError(f"The image file is damaged or truncated ({e}).") from None
+
+
+def _deep_to_uint8(values: np.ndarray) -> np.ndarray:
+    """16-bit, 32-bit integer or float pixels (PNG, TIFF) scaled to 0..255, not clipped."""
+    values = values.astype(np.float64)
+    if not np.isfinite(values).all():
+        raise InvalidImageError("The image contains NaN or infinite values.")
+    low, high = float(values.min()), float(values.max())
+    if low >= 0.0 and high <= 1.0:
+        top = 1.0  # floats from 0 to 1
+    elif low >= 0.0 and high <= 255.0:
+        top = 255.0
+    else:
+        values, top = values - min(low, 0.0), high - min(low, 0.0)
+    return np.clip(values * (255.0 / (top or 1.0)), 0, 255).astype(np.uint8)
 
 
 def read_image_file(path: str | os.PathLike, config: RecognizerConfig = DEFAULT_CONFIG) -> np.ndarray:

@@ -43,11 +43,14 @@ def to_grey(image: np.ndarray, config: RecognizerConfig) -> np.ndarray:
     read through its alpha channel: the ink is wherever something was drawn,
     whatever its colour.
     """
-    if not isinstance(image, np.ndarray):
+    if type(image) is not np.ndarray:  # lists, masked arrays (their data), matrices
+        given = type(image).__name__
         try:
             image = np.asarray(image)
         except Exception:  # noqa: BLE001 - anything unconvertible is simply not an image
             raise InvalidImageError("The input is not an image array.") from None
+        if image.ndim == 0 or image.dtype.kind not in "biuf":
+            raise InvalidImageError(f"The input is not an image array (got a {given}).")
     if image.dtype == object or image.ndim not in (2, 3):
         raise InvalidImageError(
             f"An image must be a 2-D (grey) or 3-D (colour) array; got shape {image.shape}."

@@ -16,6 +16,7 @@ calibration) and ``training`` (seconds, device, versions).
 """
 from __future__ import annotations
 
+import errno
 import os
 import platform
 import shutil
@@ -157,7 +158,7 @@ def replace_folder(build: Path, final: Path) -> None:
     """Rename ``build`` to ``final``; an existing ``final`` is moved away first and deleted after."""
     old = None
     if final.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+        old = Path(tempfile.mkdtemp(prefix=registry.temp_prefix(final.name, "old"), dir=final.parent))
         os.replace(final, old / final.name)
     try:
         os.replace(build, final)
@@ -177,8 +178,11 @@ def publish(result, name: str, command: str, command_explicit: str = "", activat
     """Export, quantize, evaluate and register ``result`` as ``models/<name>/``; return its card."""
     final = registry.model_dir(name)
     root = models_dir()
-    root.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(prefix=f".{name}.building-", dir=root))
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        build = Path(tempfile.mkdtemp(prefix=registry.temp_prefix(name, "building"), dir=root))
+    except OSError as e:
+        raise _write_error(e, root, "nothing was registered") from None
     try:
         measured = build_files(result, build, opset, calibration_size, calibration_method, on_status)
         card = make_card(name, result, measured, command, command_explicit or command,
@@ -186,11 +190,28 @@ def publish(result, name: str, command: str, command_explicit: str = "", activat
         write_json_atomic(build / registry.CARD, card)
         _make_readable(build)
         replace_folder(build, final)
+    except OSError as e:
+        raise _write_error(e, root, "nothing was registered") from None
     finally:
         shutil.rmtree(build, ignore_errors=True)
     if activate:
-        registry.set_active(name)
+        try:
+            registry.set_active(name)
+        except OSError as e:
+            raise _write_error(e, root, f"'{name}' is registered but not active") from None
     return card
+
+
+def _write_error(error: OSError, root: Path, outcome: str) -> ModelError:
+    """A failed write (a full disk, a read-only folder) in words."""
+    if error.errno == errno.ENOSPC:
+        why = "the disk is full"
+    elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why = "the folder cannot be written to"
+    else:
+        why = error.strerror or str(error)
+    return ModelError(f"The model could not be written to {root} ({why}): {outcome}, and the active model "
+                      "is unchanged. Free some space or fix the folder, then train again.")
 
 
 def train_and_publish(config, name: str, command: str, command_explicit: str = "", activate: bool = True,
@@ -203,6 +224,7 @@ def train_and_publish(config, name: str, command: str, command_explicit: str = "
     from .train import train
 
     registry.validate_name(name)
+    registry.clean_leftovers()  # what killed runs left behind
     result = train(config, on_progress=on_progress, should_stop=should_stop)
     if result.stopped:
         return result, None

@@ -32,8 +32,14 @@ class Recognizer:
 
     def __init__(self, model: str | Path | None = None, config: RecognizerConfig = DEFAULT_CONFIG):
         self.config = config
-        self.model_name = str(model) if model is not None else registry.active_model_name()
         self.warning: str | None = None
+        if model is not None:
+            self.model_name = str(model)
+        else:
+            self.model_name, problem = registry.read_active()
+            if problem:
+                self.warning = (f"The active model setting is broken ({problem}). "
+                                f"The shipped model '{registry.SHIPPED_MODEL}' is serving instead.")
         self._classifiers: dict[str, OnnxClassifier] = {}
         try:
             self.classifier(config.precision)

@@ -12,7 +12,10 @@ Layout::
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -61,21 +64,113 @@ def read_card(name: str) -> dict[str, Any]:
         raise ModelError(f"The model card of '{name}' is unreadable: {e}") from e
 
 
+ACTIVE = "active.json"
+
+
+def read_active() -> tuple[str, str | None]:
+    """``(name, problem)``: the model named in ``active.json`` and ``None``, or the shipped
+    model and what is wrong with ``active.json`` (absent is not a problem)."""
+    path = models_dir() / ACTIVE
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return SHIPPED_MODEL, None
+    except (OSError, ValueError) as e:
+        return SHIPPED_MODEL, f"{ACTIVE} is unreadable ({type(e).__name__})"
+    name = data.get("name") if isinstance(data, dict) else None
+    if not isinstance(name, str):
+        return SHIPPED_MODEL, f"{ACTIVE} names no model"
+    try:
+        validate_name(name)
+    except ModelError:
+        return SHIPPED_MODEL, f"{ACTIVE} names '{name[:80]}', which is not a valid model name"
+    return name, None
+
+
 def active_model_name() -> str:
     """The model named in ``active.json``; the shipped model when absent or broken."""
+    return read_active()[0]
+
+
+def repair() -> str | None:
+    """Rewrite a broken ``active.json`` to name the shipped model; say what was wrong, or None.
+
+    Broken: unreadable, not naming a valid model name, or naming a model without its int8
+    file. Cheap (no model is loaded): run once when the app or a training run starts.
+    """
+    name, problem = read_active()
+    if problem is None and not onnx_path(name, "int8").is_file():
+        problem = f"{ACTIVE} names '{name}', which has no {ONNX_FILES['int8']}"
+    if problem is None:
+        return None
+    if not onnx_path(SHIPPED_MODEL, "int8").is_file():
+        return (f"The active model setting is broken ({problem}), and the shipped model "
+                f"'{SHIPPED_MODEL}' is missing too, so it was left as it is.")
+    write_json_atomic(models_dir() / ACTIVE, {"name": SHIPPED_MODEL})
+    return (f"The active model setting was broken ({problem}); it now names the shipped model "
+            f"'{SHIPPED_MODEL}'.")
+
+
+# Temporary names inside models/: ``.NAME.building-PID-XXXX`` (a model being built),
+# ``.NAME.old-PID-XXXX`` (a replaced model about to be deleted) and ``.FILE.XXXX.tmp``
+# (an atomic write). The process id tells a leftover of a killed process from a live one.
+_LEFTOVER_DIR = re.compile(r"^\.(?P<name>.+)\.(?P<kind>building|old)-(?P<pid>\d+)-")
+STALE_TMP_SECONDS = 600
+
+
+def temp_prefix(name: str, kind: str) -> str:
+    """The ``tempfile.mkdtemp`` prefix for a ``building`` or ``old`` folder of model ``name``."""
+    return f".{name}.{kind}-{os.getpid()}-"
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
     try:
-        name = json.loads((models_dir() / "active.json").read_text())["name"]
-        validate_name(name)
-        return name
-    except (OSError, ValueError, KeyError, TypeError, ModelError):
-        return SHIPPED_MODEL
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def clean_leftovers() -> list[str]:
+    """Remove what killed runs left in ``models/``; return the names removed.
+
+    Folders of processes that no longer run are deleted, except that a replaced model whose
+    replacement never arrived is put back. Temporary files older than ten minutes go too.
+    """
+    root = models_dir()
+    if not root.is_dir():
+        return []
+    removed = []
+    for path in root.iterdir():
+        match = _LEFTOVER_DIR.match(path.name)
+        try:
+            if match and path.is_dir():
+                if _alive(int(match["pid"])):
+                    continue
+                kept = path / match["name"]
+                final = root / match["name"]
+                if match["kind"] == "old" and kept.is_dir() and not final.exists() and _NAME.match(final.name):
+                    os.replace(kept, final)  # the swap was cut short: the old model is all there is
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path.name)
+            elif path.is_file() and path.name.startswith(".") and path.name.endswith(".tmp"):
+                if time.time() - path.stat().st_mtime > STALE_TMP_SECONDS:
+                    path.unlink()
+                    removed.append(path.name)
+        except OSError:
+            continue  # gone already, or not ours to remove
+    return removed
 
 
 def set_active(name: str) -> None:
     path = onnx_path(name, "int8")
     if not path.is_file():
         raise ModelError(f"Model '{name}' cannot be activated: {path.name} is missing.")
-    write_json_atomic(models_dir() / "active.json", {"name": name})
+    write_json_atomic(models_dir() / ACTIVE, {"name": name})
 
 
 def onnx_path(name_or_path: str | Path, precision: str = "int8") -> Path:

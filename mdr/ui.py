@@ -45,6 +45,28 @@ log = logging.getLogger(__name__)
 # --------------------------------------------------------------------------
 # The recognizer, loaded once per model file
 # --------------------------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def _start_up(models_folder: str) -> list[str]:
+    """Once per process and models folder: repair a broken active.json, remove what killed
+    training runs left behind. Returns what was done, in words (also logged)."""
+    notes = []
+    repaired = registry.repair()
+    if repaired:
+        notes.append(repaired)
+    removed = registry.clean_leftovers()
+    if removed:
+        notes.append(f"Removed {len(removed)} leftover temporary item(s) of interrupted runs from {models_folder}.")
+    for note in notes:
+        log.warning(note)
+    return notes
+
+
+def start_up() -> list[str]:
+    from .paths import models_dir
+
+    return _start_up(str(models_dir()))
+
+
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
 def _load_recognizer(model_name: str, precision: str, file_stamp: float):
     """One recognizer per (model, precision, file time): the arguments are the cache key."""
@@ -57,6 +79,7 @@ def _load_recognizer(model_name: str, precision: str, file_stamp: float):
 
 def get_recognizer(precision: str = "int8"):
     """The active model's recognizer; a newly activated or retrained model is picked up."""
+    start_up()
     name = registry.active_model_name()
     try:
         stamp = registry.onnx_path(name, precision).stat().st_mtime
@@ -432,6 +455,7 @@ def human_bytes(size: float) -> str:
 
 def show_model_card() -> None:
     """The active model's card at a glance; a missing or broken card is a warning in words."""
+    start_up()
     name = registry.active_model_name()
     try:
         card = registry.read_card(name)
