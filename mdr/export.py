@@ -10,6 +10,7 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import onnxruntime as ort
@@ -125,34 +126,30 @@ def quantize_static(fp32_path: str | os.PathLike, out_path: str | os.PathLike,
                "entropy": CalibrationMethod.Entropy}
     if method not in methods:
         raise ValueError(f"Unknown calibration method '{method}': choose one of {', '.join(methods)}.")
-    out_path = Path(out_path)
-    tmp = _tmp_path(out_path)
-    try:
-        with tempfile.TemporaryDirectory() as work:
-            prepared = Path(work) / "prepared.onnx"
-            preprocess(fp32_path, prepared)
-            ort_quantize_static(
-                str(prepared), str(tmp), ImageReader(calibration_images),
-                quant_format=QuantFormat.QDQ, per_channel=per_channel,
-                activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                calibrate_method=methods[method],
-            )
-        _check_loads(tmp)
-        os.replace(tmp, out_path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out_path
+    return _quantize_into(fp32_path, out_path, lambda prepared, tmp: ort_quantize_static(
+        prepared, tmp, ImageReader(calibration_images),
+        quant_format=QuantFormat.QDQ, per_channel=per_channel,
+        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+        calibrate_method=methods[method],
+    ))
 
 
 def quantize_dynamic(fp32_path: str | os.PathLike, out_path: str | os.PathLike) -> Path:
     """int8 weights, activations quantized on the fly: no calibration, for comparison."""
+    return _quantize_into(fp32_path, out_path, lambda prepared, tmp: ort_quantize_dynamic(
+        prepared, tmp, weight_type=QuantType.QUInt8))
+
+
+def _quantize_into(fp32_path: str | os.PathLike, out_path: str | os.PathLike,
+                   quantize: Callable[[str, str], None]) -> Path:
+    """Pre-process, quantize to a temporary name, check it loads, then rename into place."""
     out_path = Path(out_path)
     tmp = _tmp_path(out_path)
     try:
         with tempfile.TemporaryDirectory() as work:
             prepared = Path(work) / "prepared.onnx"
             preprocess(fp32_path, prepared)
-            ort_quantize_dynamic(str(prepared), str(tmp), weight_type=QuantType.QUInt8)
+            quantize(str(prepared), str(tmp))
         _check_loads(tmp)
         os.replace(tmp, out_path)
     finally:
