@@ -138,8 +138,12 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, devic
 
 
 def train(config: TrainConfig, on_progress: Callable[[Progress], None] | None = None,
-          should_stop: Callable[[], bool] | None = None, progress_every: int = 20) -> TrainResult:
+          should_stop: Callable[[], bool] | None = None, progress_every: int = 20,
+          on_epoch_end: Callable[[int, nn.Module], None] | None = None) -> TrainResult:
     """Train ``config.arch`` on MNIST's training set; see :class:`TrainConfig`.
+
+    ``on_epoch_end(epoch, model)`` may look at the model after each epoch (the
+    benchmarks test it there); it must leave the model as it found it.
 
     Deterministic for a given seed on the CPU (same threads, same machine).
     """
@@ -153,7 +157,8 @@ def train(config: TrainConfig, on_progress: Callable[[Progress], None] | None = 
     previous_deterministic = torch.are_deterministic_algorithms_enabled()
     torch.use_deterministic_algorithms(True, warn_only=True)
     try:
-        result = _train(config, device, generator, started, on_progress, should_stop, progress_every)
+        result = _train(config, device, generator, started, on_progress, should_stop, progress_every,
+                        on_epoch_end)
         result.cpu_seconds = time.process_time() - cpu_started
         return result
     finally:
@@ -201,7 +206,7 @@ def train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor, optimizer: to
 
 
 def _train(config: TrainConfig, device: torch.device, generator: torch.Generator, started: float,
-           on_progress, should_stop, progress_every: int) -> TrainResult:
+           on_progress, should_stop, progress_every: int, on_epoch_end=None) -> TrainResult:
     data = load_training_data(config, device)
     device_generator = generator if device.type == "cpu" else torch.Generator(device).manual_seed(config.seed)
     augmenter = Augmenter(config, data.skeletons, device_generator)
@@ -250,6 +255,8 @@ def _train(config: TrainConfig, device: torch.device, generator: torch.Generator
             history.val_acc.append(val_acc)
             if best_val is None or val_acc > best_val:
                 best_val, best_state = val_acc, copy.deepcopy(model.state_dict())
+        if on_epoch_end and not stopped:
+            on_epoch_end(epoch, model)
         if on_progress:
             on_progress(_progress(epoch, config.epochs, step, total_steps, epoch_losses, val_acc,
                                   history.lr[-1] if history.lr else config.lr, started, epoch_end=True))
