@@ -36,6 +36,18 @@ DIGITS: dict[str, list[list[tuple[float, float]]]] = {
 }
 
 
+# Digits people often draw with two pen strokes: the bar of a 5 and of a 7 added separately
+# (the 4 above is already two strokes: the open angle, then the upright).
+TWO_STROKE: dict[str, list[list[tuple[float, float]]]] = {
+    "4": DIGITS["4"],
+    "5": [[(0.3, 0.02), (0.3, 0.02), (0.22, 0.46), (0.22, 0.46), (0.48, 0.38), (0.75, 0.46), (0.87, 0.68),
+           (0.78, 0.9), (0.5, 1.0), (0.15, 0.92)],
+          [(0.28, 0.03), (0.88, 0.0)]],
+    "7": [[(0.08, 0.04), (0.92, 0.02)],
+          [(0.9, 0.05), (0.9, 0.05), (0.66, 0.44), (0.46, 1.0)]],
+}
+
+
 def _catmull_rom(points: list[tuple[float, float]], samples: int = 4) -> list[tuple[float, float]]:
     """A smooth curve through ``points``; repeated points make corners."""
     if len(points) < 3:
@@ -58,8 +70,13 @@ def _catmull_rom(points: list[tuple[float, float]], samples: int = 4) -> list[tu
 
 
 def number_strokes(text: str, left: float, top: float, height: float, gap: float,
-                   line_gap: float | None = None) -> list[list[tuple[float, float]]]:
-    """Strokes, in page pixels, writing ``text`` (lines split by '\\n') from (left, top)."""
+                   line_gap: float | None = None,
+                   style: dict[str, list[list[tuple[float, float]]]] | None = None) -> list[list[tuple[float, float]]]:
+    """Strokes, in page pixels, writing ``text`` (lines split by '\\n') from (left, top).
+
+    ``style`` replaces the strokes of some digits (e.g. ``TWO_STROKE``).
+    """
+    shapes = {**DIGITS, **(style or {})}
     width = ASPECT * height
     line_gap = gap if line_gap is None else line_gap
     strokes = []
@@ -67,6 +84,6 @@ def number_strokes(text: str, left: float, top: float, height: float, gap: float
         y0 = top + row * (height + line_gap)
         for col, char in enumerate(line):
             x0 = left + col * (width + gap)
-            for stroke in DIGITS[char]:
+            for stroke in shapes[char]:
                 strokes.append([(x0 + x * width, y0 + y * height) for x, y in _catmull_rom(stroke)])
     return strokes

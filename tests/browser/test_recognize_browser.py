@@ -5,7 +5,7 @@ import base64
 
 import pytest
 
-from handwriting import number_strokes
+from handwriting import TWO_STROKE, number_strokes
 
 APP = '[data-testid="stApp"]'
 IDLE = f'{APP}[data-test-script-state="notRunning"]'
@@ -36,10 +36,11 @@ def stroke(page, points) -> None:
     page.mouse.up()
 
 
-def draw(page, canvas, text: str, height: float, gap: float, left: float = 40, top: float = 40) -> None:
+def draw(page, canvas, text: str, height: float, gap: float, left: float = 40, top: float = 40,
+         style=None) -> None:
     """Write ``text`` with the mouse, then wait until the app has received the whole drawing."""
     box = canvas.bounding_box()
-    strokes = number_strokes(text, box["x"] + left, box["y"] + top, height, gap)
+    strokes = number_strokes(text, box["x"] + left, box["y"] + top, height, gap, style=style)
     for points in strokes:
         stroke(page, points)
         page.wait_for_timeout(60)
@@ -92,12 +93,16 @@ def test_home_shows_the_model(page, app_url, artifacts):
     assert page.get_by_role("heading", name="Multi-Digit Recognizer").count() == 1
 
 
-@pytest.mark.parametrize("text, height, gap", [("4071", 150, 36), ("2057", 130, 30), ("36\n98", 100, 40)])
-def test_drawn_number_is_read(page, app_url, artifacts, text, height, gap):
+@pytest.mark.parametrize("text, height, gap, style", [
+    ("4071", 150, 36, None), ("2057", 130, 30, None), ("36\n98", 100, 40, None),
+    ("0123456789", 100, 20, None),
+    ("7545", 140, 36, TWO_STROKE),  # every 4, 5 and 7 drawn in two strokes
+], ids=["4071", "2057", "two-rows", "all-ten-digits", "two-stroke-4-5-7"])
+def test_drawn_number_is_read(page, app_url, artifacts, text, height, gap, style):
     canvas = open_recognize(page, app_url)
-    draw(page, canvas, text, height, gap)
+    draw(page, canvas, text, height, gap, style=style)
     shown = recognize(page)
-    name = text.replace("\n", "_")
+    name = text.replace("\n", "_") + ("-two-stroke" if style else "")
     if shown != text:
         save_canvas(page, artifacts / "browser-fail" / f"{name}-read-as-{shown.replace(chr(10), '_') or 'nothing'}.png")
     screenshot(page, artifacts / f"recognize-{name}.png")
