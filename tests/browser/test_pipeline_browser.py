@@ -130,3 +130,39 @@ def test_drawing_on_this_page_is_explained(page, app_url):
     expect(number).to_be_visible()
     assert number.inner_text().strip().isdigit()
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_a_knob_changes_the_number_and_reset_restores_it(page, app_url, artifacts, expected_number):
+    """Turning "Split touching digits" off in the sidebar reads the touching example as fewer digits."""
+    from dataclasses import replace
+
+    from mdr.config import DEFAULT_CONFIG
+    from mdr.recognizer import Recognizer
+
+    unsplit = Recognizer().recognize(gallery.read_example(EXAMPLE), replace(DEFAULT_CONFIG, split_enabled=False))
+    assert len(unsplit.number) < len(expected_number)  # the example must be one the knob matters for
+
+    page.goto(f"{app_url}/Pipeline")
+    page.get_by_role("heading", name=re.compile("Pipeline")).first.wait_for()
+    wait_idle(page)
+    item = gallery.gallery_item(EXAMPLE)
+    page.get_by_test_id("stSelectbox").filter(has_text="Example").click()
+    page.get_by_role("option", name=re.compile(re.escape(item.title))).click()
+    wait_idle(page, 800)
+    number = page.locator(".mdr-number")
+    expect(number).to_have_text(expected_number)
+
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("Split touching digits", exact=True).click()
+    wait_idle(page, 800)
+    expect(number).to_have_text(unsplit.number)
+    expect(sidebar.get_by_text("split_enabled True → False")).to_be_visible()
+    # the split sensitivity means nothing without splitting, so it is greyed out
+    expect(sidebar.get_by_role("slider", name="Split sensitivity")).to_be_disabled()
+    screenshot_path = artifacts / "pipeline-knob-split-off.png"
+    page.screenshot(path=screenshot_path)
+
+    sidebar.get_by_role("button", name="Reset to defaults").click()
+    wait_idle(page, 800)
+    expect(number).to_have_text(expected_number)
+    assert page.locator('[data-testid="stException"]').count() == 0
