@@ -58,14 +58,22 @@ class OnnxClassifier:
 
 
 def load_classifier(path: str | Path) -> OnnxClassifier:
-    """A shared session per file version: created once, reused by every caller."""
+    """A shared session per file version: created once, reused by every caller.
+
+    A version is the file's path, modification time (ns) and size, so a file written again
+    (re-exported, re-quantized, retrained) gets a new session on the next call; callers that
+    hold the old session keep reading with it. Older versions of that path leave the cache.
+    """
     path = Path(path)
     try:
         stat = path.stat()
     except OSError:
         raise ModelError(f"The model file {path} is missing.") from None
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    resolved = str(path.resolve())
+    key = (resolved, stat.st_mtime_ns, stat.st_size)
     with _LOCK:
         if key not in _SESSIONS:
             _SESSIONS[key] = OnnxClassifier(path)
+            for old in [k for k in _SESSIONS if k[0] == resolved and k != key]:
+                del _SESSIONS[old]
         return _SESSIONS[key]

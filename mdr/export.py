@@ -6,6 +6,7 @@ into place, so a crash never leaves a half-written model under a real name.
 from __future__ import annotations
 
 import io
+import numbers
 import os
 import tempfile
 import warnings
@@ -25,7 +26,14 @@ from .paths import write_bytes_atomic
 INPUT_NAME = "image"
 OUTPUT_NAME = "logits"
 DEFAULT_OPSET = 17
+# Opsets a model can be exported with and still be quantized: per-channel int8 (QDQ) needs 13 or
+# later (below it the quantized file does not load), and torch's TorchScript exporter, the one
+# used here, goes up to 20.
+MIN_OPSET, MAX_OPSET = 13, 20
 TOLERANCE = 1e-3
+CALIBRATION_METHODS = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
+                       "entropy": CalibrationMethod.Entropy}
+"""Calibration methods of :func:`quantize_static`, by the name used on the card and the command line."""
 
 
 def as_model_input(images: np.ndarray) -> np.ndarray:
@@ -60,8 +68,12 @@ def export_onnx(model, path: str | os.PathLike, opset: int = DEFAULT_OPSET,
     The ONNX model is compared with torch on ``check_images`` (real MNIST
     digits, uint8 ``[N, 28, 28]``; random images when None) before the file is
     written; returns the largest absolute difference of the logits and raises
-    :class:`ModelError` when it exceeds ``tolerance``.
+    :class:`ModelError` when it exceeds ``tolerance``, or when ``opset`` is outside
+    ``MIN_OPSET..MAX_OPSET``.
     """
+    if isinstance(opset, bool) or not (isinstance(opset, numbers.Integral) and MIN_OPSET <= opset <= MAX_OPSET):
+        raise ModelError(f"ONNX opset {opset} is not supported: choose {MIN_OPSET} to {MAX_OPSET} "
+                         f"(int8 quantization needs {MIN_OPSET} or later).")
     import onnx
     import torch
 
@@ -122,15 +134,13 @@ def quantize_static(fp32_path: str | os.PathLike, out_path: str | os.PathLike,
     onnxruntime's CPU kernels run fastest. ``method`` is "minmax", "percentile"
     or "entropy".
     """
-    methods = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
-               "entropy": CalibrationMethod.Entropy}
-    if method not in methods:
-        raise ValueError(f"Unknown calibration method '{method}': choose one of {', '.join(methods)}.")
+    if method not in CALIBRATION_METHODS:
+        raise ValueError(f"Unknown calibration method '{method}': choose one of {', '.join(CALIBRATION_METHODS)}.")
     return _quantize_into(fp32_path, out_path, lambda prepared, tmp: ort_quantize_static(
         prepared, tmp, ImageReader(calibration_images),
         quant_format=QuantFormat.QDQ, per_channel=per_channel,
         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-        calibrate_method=methods[method],
+        calibrate_method=CALIBRATION_METHODS[method],
     ))
 
 

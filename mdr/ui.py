@@ -68,8 +68,8 @@ def start_up() -> list[str]:
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
-def _load_recognizer(model_name: str, precision: str, file_stamp: float):
-    """One recognizer per (model, precision, file time): the arguments are the cache key."""
+def _load_recognizer(model_name: str, precision: str, file_stamp: tuple):
+    """One recognizer per (model, precision, version of its files): the arguments are the cache key."""
     from .recognizer import Recognizer  # ONNX Runtime is imported here, not at page load
 
     # model=None: the recognizer reads the active model itself and falls back to the
@@ -81,11 +81,21 @@ def get_recognizer(precision: str = "int8"):
     """The active model's recognizer; a newly activated or retrained model is picked up."""
     start_up()
     name = registry.active_model_name()
-    try:
-        stamp = registry.onnx_path(name, precision).stat().st_mtime
-    except (OSError, MdrError):
-        stamp = 0.0  # the recognizer itself reports the missing file in words
-    return _load_recognizer(name, precision, stamp)
+    return _load_recognizer(name, precision, _files_stamp(name))
+
+
+def _files_stamp(name: str) -> tuple:
+    """(modification time in ns, size) of each ONNX file of ``name``: a file written again (retrained,
+    re-exported, re-quantized) gives a new recognizer. A missing file is None; the recognizer itself
+    reports it in words."""
+    stamps = []
+    for precision in registry.ONNX_FILES:
+        try:
+            stat = registry.onnx_path(name, precision).stat()
+            stamps.append((stat.st_mtime_ns, stat.st_size))
+        except (OSError, MdrError):
+            stamps.append(None)
+    return tuple(stamps)
 
 
 # --------------------------------------------------------------------------

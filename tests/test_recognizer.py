@@ -102,3 +102,41 @@ def test_recognition_path_does_not_import_torch():
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_rewritten_model_file_gets_a_new_session(tmp_path, monkeypatch):
+    """Sessions are shared per file version (path, mtime, size): re-quantizing the active model is picked up."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    from mdr import classifier, registry, ui
+
+    shipped = Path(__file__).resolve().parents[1] / "models" / registry.SHIPPED_MODEL
+    folder = tmp_path / "models" / "m"
+    folder.mkdir(parents=True)
+    path = folder / registry.ONNX_FILES["int8"]
+    shutil.copy(shipped / registry.ONNX_FILES["int8"], path)
+    monkeypatch.setenv("MDR_MODELS_DIR", str(tmp_path / "models"))
+
+    first = classifier.load_classifier(path)
+    assert classifier.load_classifier(path) is first
+    stamp = ui._files_stamp("m")
+
+    # written again with the same bytes: only the time differs
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    second = classifier.load_classifier(path)
+    assert second is not first and ui._files_stamp("m") != stamp
+
+    # swapped for another model the way quantizing writes it (temporary name, then renamed over it)
+    tmp = folder / ".model.int8.onnx.tmp"
+    shutil.copy(shipped / registry.ONNX_FILES["int8-dynamic"], tmp)
+    os.replace(tmp, path)
+    third = classifier.load_classifier(path)
+    assert third is not second and third.session.get_inputs()[0].name == second.session.get_inputs()[0].name
+    # older versions leave the cache; whoever still holds them keeps reading
+    assert [k for k in classifier._SESSIONS if k[0] == str(path.resolve())] == [
+        (str(path.resolve()), path.stat().st_mtime_ns, path.stat().st_size)]
+    batch = np.zeros((1, 1, 28, 28), np.float32)
+    assert first.predict_proba(batch).shape == third.predict_proba(batch).shape == (1, 10)

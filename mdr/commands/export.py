@@ -14,7 +14,7 @@ def register(subparsers) -> None:
                     "temporary name, then swapped in), check it against torch, and update the card.",
     )
     parser.add_argument("--model", required=True, help="model name")
-    parser.add_argument("--opset", type=int, default=None, help="ONNX opset (default: the card's, else 17)")
+    parser.add_argument("--opset", type=int, default=None, help="ONNX opset, 13 to 20 (default: the card's, else 17)")
     parser.add_argument("--data", default=None, help="MNIST folder (default: MDR_DATA_DIR, then data/MNIST/raw)")
     parser.set_defaults(func=run)
 
