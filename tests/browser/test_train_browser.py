@@ -88,3 +88,71 @@ def test_train_activate_and_recognize(browser_context, train_app, artifacts):
     # the real models folder was never touched
     assert (PROJECT_ROOT / "models" / "active.json").read_bytes() == real_active
     assert not (PROJECT_ROOT / "models" / NAME).exists()
+
+
+STOPPED = "browser-stopped"
+
+
+def test_stop_then_register_export_quantize_and_activate(browser_context, train_app, artifacts):
+    """A run stopped halfway registers nothing until asked; its model is then exported, quantized
+    (with another calibration size) and activated from the page."""
+    url, models = train_app
+    page = browser_context.new_page()
+    try:
+        page.goto(f"{url}/Train")
+        page.get_by_role("button", name="Start training").wait_for()
+        wait_idle(page)
+        set_field(page, "Epochs", "4")
+        set_field(page, "Batch size", "16")
+        set_field(page, "Training images (0: all 55,000)", "2000")
+        set_field(page, "Name of the new model", STOPPED)
+        page.get_by_role("button", name="Start training").click()
+
+        # stop once the first epoch has been validated
+        page.get_by_text(re.compile(r"Training: epoch 2")).first.wait_for(timeout=180_000)
+        page.get_by_role("button", name="Stop").click()
+        page.get_by_text(re.compile("Stopped")).first.wait_for(timeout=120_000)
+        register = page.get_by_role("button", name=f"Register it as '{STOPPED}' (not activated)")
+        register.wait_for()
+        wait_idle(page)
+        screenshot(page, artifacts / "train-stopped.png")
+        assert not (models / STOPPED).exists(), "a stopped run registers nothing by itself"
+        assert json.loads((models / "active.json").read_text())["name"] != STOPPED
+
+        register.click()
+        page.locator(f".st-key-activate_{STOPPED}").wait_for(timeout=180_000)
+        wait_idle(page)
+        assert (models / STOPPED / "model.int8.onnx").is_file()
+        assert json.loads((models / "active.json").read_text())["name"] != STOPPED
+
+        # the results section shows the registered model; export and quantize it again
+        page.get_by_role("tab", name="Export and quantization").click()
+        wait_idle(page)
+        onnx_before = (models / STOPPED / "model.onnx").stat().st_mtime_ns
+        page.get_by_role("button", name="Export to ONNX").click()
+        page.get_by_text(re.compile(r"Exported model\.onnx \(opset \d+\)")).wait_for(timeout=180_000)
+        wait_idle(page)
+        assert (models / STOPPED / "model.onnx").stat().st_mtime_ns != onnx_before
+
+        size = page.get_by_label("Calibration images", exact=True)
+        size.fill("200")
+        size.press("Tab")
+        wait_idle(page)
+        page.get_by_role("button", name="Quantize to int8").click()
+        page.get_by_text(re.compile(r"Quantized with 200 calibration digits")).wait_for(timeout=180_000)
+        wait_idle(page)
+        card = json.loads((models / STOPPED / "card.json").read_text())
+        assert card["onnx"]["calibration"]["images"] == 200
+        screenshot(page, artifacts / "train-export-quantize.png")
+
+        page.locator(f".st-key-activate_{STOPPED}").get_by_role("button", name="Activate").first.click()
+        page.get_by_text(f"'{STOPPED}' is now the active model").wait_for()
+        assert json.loads((models / "active.json").read_text())["name"] == STOPPED
+
+        canvas = open_recognize(page, url)
+        draw(page, canvas, "4071", 150, 36)
+        shown = recognize(page)
+        assert re.fullmatch(r"\d{4}", shown), shown
+        page.get_by_text(re.compile(rf"model {STOPPED} \(int8\)")).wait_for()
+    finally:
+        page.close()
