@@ -1,7 +1,9 @@
 """Training runs in the background, one at a time per process, watched from any page session.
 
-:func:`start` runs :func:`mdr.publish.train_and_publish` in a daemon thread
-and returns at once; :func:`snapshot` gives a copy of the run's progress
+:func:`start` runs :func:`mdr.publish.train_and_publish` in a child process
+(its own interpreter, so a run neither slows the app's page sessions by
+competing for the GIL nor is starved by them) and returns at once; a thread of
+the app reads the child's messages into the run's progress; :func:`snapshot` gives a copy of the run's progress
 (epoch, step, loss and validation curves, ETA, status and error text) to
 whoever asks, so every browser session sees the same run. A second
 :func:`start` while one runs raises :class:`JobBusyError` naming the run.
@@ -10,13 +12,18 @@ whoever asks, so every browser session sees the same run. A second
 the best model seen so far (by validation accuracy) in memory, **registers
 nothing** and leaves the active model serving; :func:`register_stopped`
 registers that best-so-far model afterwards, without activating it, if the
-person wants it. A finished run registers and activates the new model
+person wants it (the child leaves that model in a temporary file). A
+finished run registers and activates the new model
 (files built under a temporary name, then swapped in), then measures the
 comparison of its variants and its accuracy on canvas-like numbers.
 """
 from __future__ import annotations
 
 import copy
+import multiprocessing
+import os
+import queue
+import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -82,12 +89,17 @@ class JobSnapshot:
 class _Job:
     def __init__(self, snapshot: JobSnapshot):
         self.snapshot = snapshot
-        self.stop_event = threading.Event()
-        self.result = None
+        self.stop_event = _CONTEXT.Event()
+        self.stopped_model: str | None = None
+        """Temporary file holding the best-so-far TrainResult of a stopped run."""
         self.thread: threading.Thread | None = None
+        """Reads the child's messages; ends when the child has ended."""
+        self.pid: int | None = None
+        """The training process."""
         self.command = ""
 
 
+_CONTEXT = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads or locks inherited
 _lock = threading.Lock()
 _job: _Job | None = None
 
@@ -122,7 +134,7 @@ def start(config, name: str, command: str = "", activate: bool = True, measure: 
         job = _Job(JobSnapshot(name=name, config=asdict(config), started=time.time(), epochs=config.epochs))
         job.command = command or _command(config, name)
         _job = job
-    job.thread = threading.Thread(target=_run, args=(job, config, activate, measure, canvas_n),
+    job.thread = threading.Thread(target=_watch, args=(job, config, activate, measure, canvas_n),
                                   name=f"mdr-train-{name}", daemon=True)
     job.thread.start()
     return snapshot()
@@ -155,13 +167,20 @@ def register_stopped(activate: bool = False) -> dict[str, Any]:
 
     with _lock:
         job = _job
-        if not job or job.snapshot.state != STOPPED or job.result is None:
+        if not job or job.snapshot.state != STOPPED or job.stopped_model is None:
             raise MdrError("There is no stopped run whose model could be registered.")
         if job.snapshot.registered_after_stop:
             raise MdrError(f"The stopped run was already registered as '{job.snapshot.name}'.")
         job.snapshot.registered_after_stop = True  # claimed: a second click does nothing
     try:
-        card = publish(job.result, job.snapshot.name, job.command + "  # stopped early", activate=activate)
+        import torch
+
+        try:
+            result = torch.load(job.stopped_model, weights_only=False)
+        except (OSError, RuntimeError, EOFError) as e:
+            raise MdrError(f"The stopped run's model could not be read back ({e}); train again.") from None
+        card = publish(result, job.snapshot.name, job.command + "  # stopped early", activate=activate)
+        _forget_stopped_model(job)
     except BaseException:
         with _lock:
             job.snapshot.registered_after_stop = False
@@ -178,7 +197,7 @@ def discard_stopped() -> None:
     """Forget the best-so-far model of a stopped run."""
     with _lock:
         if _job and _job.snapshot.state == STOPPED:
-            _job.result = None
+            _forget_stopped_model(_job)
             _job.snapshot.status = "Stopped; the best model so far was discarded. Nothing was registered."
 
 
@@ -207,10 +226,58 @@ def _update(job: _Job, **changes) -> None:
             setattr(job.snapshot, key, value)
 
 
-def _run(job: _Job, config, activate: bool, measure: bool, canvas_n: int | None) -> None:
-    from .publish import train_and_publish
+def _forget_stopped_model(job: _Job) -> None:
+    if job.stopped_model:
+        try:
+            os.unlink(job.stopped_model)
+        except OSError:
+            pass
+        job.stopped_model = None
 
-    def on_progress(p) -> None:
+
+def _watch(job: _Job, config, activate: bool, measure: bool, canvas_n: int | None) -> None:
+    """Start the child, then apply its messages to the snapshot until it has ended."""
+    messages = _CONTEXT.Queue()
+    fd, stopped_model = tempfile.mkstemp(prefix="mdr-stopped-run-", suffix=".pt")
+    os.close(fd)
+    process = _CONTEXT.Process(
+        target=_child, name=f"mdr-train-{job.snapshot.name}", daemon=True,
+        args=(messages, job.stop_event, config, job.snapshot.name, job.command, activate, measure, canvas_n,
+              stopped_model, os.getpid()))
+    try:
+        process.start()
+        job.pid = process.pid
+    except OSError as e:
+        os.unlink(stopped_model)
+        _update(job, state=FAILED, error=f"the training process could not start ({e})", finished=time.time(),
+                status="The run failed; nothing new is active.")
+        return
+    final = False
+    while not final:
+        try:
+            kind, payload = messages.get(timeout=0.5)
+        except queue.Empty:
+            if process.is_alive():
+                continue
+            try:  # the child may have ended just after its last message
+                kind, payload = messages.get(timeout=0.5)
+            except queue.Empty:
+                _update(job, state=FAILED, finished=time.time(), status="The run failed; nothing new is active.",
+                        error=f"the training process ended unexpectedly (exit code {process.exitcode})")
+                break
+        final = _apply(job, kind, payload, stopped_model)
+    process.join(30)
+    if job.stopped_model is None:
+        try:
+            os.unlink(stopped_model)
+        except OSError:
+            pass
+
+
+def _apply(job: _Job, kind: str, payload, stopped_model: str) -> bool:
+    """One message of the child; True for the last one."""
+    if kind == "progress":
+        p = payload
         with _lock:
             s = job.snapshot
             s.epoch, s.epochs, s.step, s.total_steps = p.epoch, p.epochs, p.step, p.total_steps
@@ -224,40 +291,67 @@ def _run(job: _Job, config, activate: bool, measure: bool, canvas_n: int | None)
                 s.loss.append(p.loss)
             if not s.stop_requested:
                 s.status = f"Training: epoch {p.epoch} of {p.epochs}, step {p.step:,} of {p.total_steps:,}"
+        return False
+    if kind == "status":
+        _update(job, state=PUBLISHING, status=payload)
+        return False
+    if kind == "published":
+        _update(job, card=payload["card"], activated=payload["activated"], best_val_acc=payload["best"],
+                state=PUBLISHING)
+        return False
+    if kind == "stopped":
+        best = payload["best"]
+        job.stopped_model = stopped_model
+        val = f" (best validation accuracy so far: {best:.2%})" if best is not None else ""
+        _update(job, state=STOPPED, best_val_acc=best, finished=time.time(), elapsed=payload["seconds"],
+                status=f"Stopped at step {payload['steps']:,}: nothing was registered and the active model "
+                       f"keeps serving. The best model so far{val} is kept.")
+        return True
+    if kind == "done":
+        _update(job, state=DONE, finished=time.time(), status=payload)
+        return True
+    _update(job, state=FAILED, error=payload, finished=time.time(), status="The run failed; nothing new is active.")
+    return True
 
-    def on_status(message: str) -> None:
-        _update(job, state=PUBLISHING, status=message)
+
+def _child(messages, stop_event, config, name: str, command: str, activate: bool, measure: bool,
+           canvas_n: int | None, stopped_model: str, parent: int) -> None:
+    """The run itself, in the child process; everything it has to say goes to ``messages``."""
+    from .publish import train_and_publish
+
+    def should_stop() -> bool:  # asked to, or the app is gone (then nobody could register the model)
+        return stop_event.is_set() or os.getppid() != parent
 
     try:
-        result, card = train_and_publish(config, job.snapshot.name, job.command, activate=activate,
-                                         on_progress=on_progress, should_stop=job.stop_event.is_set,
-                                         on_status=on_status)
-        job.result = result
+        result, card = train_and_publish(config, name, command, activate=activate,
+                                         on_progress=lambda p: messages.put(("progress", p)),
+                                         should_stop=should_stop,
+                                         on_status=lambda m: messages.put(("status", m)))
         best = result.best_val_acc
         if card is None:
-            val = f" (best validation accuracy so far: {best:.2%})" if best is not None else ""
-            _update(job, state=STOPPED, best_val_acc=best, finished=time.time(), elapsed=result.seconds,
-                    status=f"Stopped at step {result.steps:,}: nothing was registered and the active model "
-                           f"keeps serving. The best model so far{val} is kept in memory.")
+            if os.getppid() == parent:
+                import torch
+
+                torch.save(result, stopped_model)
+            messages.put(("stopped", {"best": best, "steps": result.steps, "seconds": result.seconds}))
             return
-        _update(job, card=card, activated=activate, best_val_acc=best, state=PUBLISHING)
+        messages.put(("published", {"card": card, "activated": activate, "best": best}))
         note = ""
         if measure:
             from . import modelops
 
             try:
-                _update(job, status="Comparing torch, ONNX fp32 and int8 (accuracy, size, speed)…")
-                modelops.compare(job.snapshot.name, repeats=10, data_dir=config.data_dir)
-                _update(job, status="Reading canvas-like numbers…")
-                modelops.canvas_accuracy(job.snapshot.name, n=canvas_n or modelops.CANVAS_N,
-                                         data_dir=config.data_dir)
+                messages.put(("status", "Comparing torch, ONNX fp32 and int8 (accuracy, size, speed)…"))
+                modelops.compare(name, repeats=10, data_dir=config.data_dir)
+                messages.put(("status", "Reading canvas-like numbers…"))
+                modelops.canvas_accuracy(name, n=canvas_n or modelops.CANVAS_N, data_dir=config.data_dir)
             except Exception as e:  # the model is registered; only a measurement is missing
                 note = f" (a measurement failed: {e})"
         accuracy = card["metrics"]["test_accuracy"]["int8"]
-        _update(job, state=DONE, finished=time.time(),
-                status=f"Done: '{job.snapshot.name}' reads {accuracy:.2%} of the MNIST test digits (int8)"
-                       + (" and is now the active model" if activate else "") + f".{note}")
-    except Exception as e:  # reported on the page, never raised into a thread's void
-        message = str(e) if isinstance(e, (MdrError, ValueError)) else f"{type(e).__name__}: {e}"
-        _update(job, state=FAILED, error=message, finished=time.time(),
-                status="The run failed; nothing new is active.")
+        messages.put(("done", f"Done: '{name}' reads {accuracy:.2%} of the MNIST test digits (int8)"
+                              + (" and is now the active model" if activate else "") + f".{note}"))
+    except Exception as e:  # reported on the page, never lost in the child
+        messages.put(("failed", str(e) if isinstance(e, (MdrError, ValueError)) else f"{type(e).__name__}: {e}"))
+    finally:
+        messages.close()
+        messages.join_thread()  # every message is delivered before the child ends

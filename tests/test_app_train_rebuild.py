@@ -45,6 +45,7 @@ def models(template, tmp_path, monkeypatch):
     folder = tmp_path / "models"
     shutil.copytree(template, folder)
     monkeypatch.setenv("MDR_MODELS_DIR", str(folder))
+    monkeypatch.setattr(jobs, "_job", None)  # no run from another test on the page
     return folder
 
 

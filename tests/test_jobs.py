@@ -44,7 +44,7 @@ def wait_for(condition, timeout: float = 120.0):
 
 def test_stop_halfway_keeps_the_active_model_and_registers_nothing(models):
     active_before = (models / "active.json").read_bytes()
-    jobs.start(tiny(epochs=2, batch_size=32), "half-run", measure=False)
+    jobs.start(tiny(epochs=30, batch_size=32), "half-run", measure=False)  # long: stopped well before the end
     assert jobs.is_running()
 
     # a second run is refused, naming the one going on
@@ -53,7 +53,7 @@ def test_stop_halfway_keeps_the_active_model_and_registers_nothing(models):
 
     first = wait_for(lambda s: s.step >= 20)
     second = wait_for(lambda s: s.step > first.step)
-    assert second.total_steps == 2 * (2000 // 32) and len(second.loss) >= len(first.loss) >= 1
+    assert second.total_steps == 30 * (2000 // 32) and len(second.loss) >= len(first.loss) >= 1
     assert second.elapsed >= first.elapsed and second.eta is not None
 
     assert jobs.stop()
@@ -99,3 +99,23 @@ def test_bad_names_and_settings_are_refused_before_starting(models):
     with pytest.raises(ValueError, match="epochs"):
         jobs.start(tiny(epochs=0), "fine-name")
     assert not jobs.is_running()
+
+
+def test_a_killed_training_process_is_a_failed_run_and_registers_nothing(models):
+    import os
+    import signal
+
+    active_before = (models / "active.json").read_bytes()
+    jobs.start(tiny(epochs=30, batch_size=32), "killed-run", measure=False)
+    wait_for(lambda s: s.step >= 5)
+    pid = jobs._job.pid
+    assert pid and pid != os.getpid(), "the run trains in a process of its own"
+    os.kill(pid, signal.SIGKILL)
+    snap = jobs.wait(60)
+    assert snap.state == jobs.FAILED and not jobs.is_running()
+    assert "ended unexpectedly" in snap.error and "-9" in snap.error
+    assert registry.list_models() == [registry.SHIPPED_MODEL]
+    assert (models / "active.json").read_bytes() == active_before
+    # a new run can start at once
+    jobs.start(tiny(), "after-kill", measure=False)
+    assert jobs.wait(120).state == jobs.DONE
