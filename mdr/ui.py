@@ -12,7 +12,9 @@ page can show the last thing that was read:
 """
 from __future__ import annotations
 
+import base64
 import html
+import io
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -267,6 +269,39 @@ def digit_label(index: int, digit) -> str:
     return f"Digit {index + 1}: {digit.digit} ({digit.confidence:.0%})"
 
 
+INLINE_PICTURE = "mdr-picture"
+
+
+def inline_picture(image: np.ndarray, caption: str = "", width: int | None = None) -> None:
+    """A picture sent inside the page itself rather than as a media file.
+
+    Streamlit forgets a session's media files when that session reruns and any other session's
+    run ends; with many people using the app at once, a result's pictures could be gone before
+    the browser fetched them (a broken picture). Pictures of a result stay with it this way.
+    """
+    pixels = np.ascontiguousarray(image)
+    buffer = io.BytesIO()
+    picture = Image.fromarray(pixels)
+    if pixels.shape[0] * pixels.shape[1] > 1_000_000:  # a big photo: JPEG keeps the page light
+        picture.convert("RGB").save(buffer, format="JPEG", quality=85)
+        mime = "image/jpeg"
+    else:
+        picture.save(buffer, format="PNG", optimize=False)
+        mime = "image/png"
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    # the small 28x28 inputs are enlarged as blocks, like the model sees them
+    size = f"width:{width}px;image-rendering:pixelated;" if width else "width:100%;"
+    label = html.escape(caption)
+    alt = label or "picture"
+    st.markdown(
+        f'<figure class="{INLINE_PICTURE}" style="margin:0;text-align:center;">'
+        f'<img src="data:{mime};base64,{data}" alt="{alt}" style="{size}max-width:100%;border-radius:4px;">'
+        + (f'<figcaption style="font-size:0.8rem;opacity:0.65;margin-top:0.3rem;">{label}</figcaption>'
+           if caption else "") + "</figure>",
+        unsafe_allow_html=True,
+    )
+
+
 def digit_strip(recognition, per_row: int = 10) -> None:
     """Each digit as the model saw it (28x28, enlarged), with its reading and confidence."""
     lines = recognition.lines or [list(range(len(recognition.digits)))]
@@ -281,7 +316,7 @@ def digit_strip(recognition, per_row: int = 10) -> None:
                 badge = ("orange-badge[:material/warning: " if digit.low_confidence
                          else "green-badge[")
                 with column, st.container(gap="xxsmall"):
-                    st.image(model_input_image(digit.steps.final), width=84)
+                    inline_picture(model_input_image(digit.steps.final), width=84)
                     st.markdown(f"### {digit.digit}")
                     st.markdown(f":{badge}{digit.confidence:.0%}]")
 
@@ -372,7 +407,7 @@ def show_last_result() -> None:
     )
     picture, notes = st.columns([3, 2])
     with picture:
-        st.image(annotated_input(recognition), caption="Where each digit was found", width="stretch")
+        inline_picture(annotated_input(recognition), caption="Where each digit was found")
     with notes:
         if not low_confidence_notes(recognition):
             st.success(f"Every digit was read with at least {_confidence_floor():.0%} confidence.",
@@ -398,7 +433,7 @@ def show_last_result() -> None:
         st.plotly_chart(probability_chart(digit), width="stretch",
                         config={"displayModeBar": False})
     with picture:
-        st.image(model_input_image(digit.steps.final, scale=5), caption="model input")
+        inline_picture(model_input_image(digit.steps.final, scale=5), caption="model input")
         st.caption("  \n".join(f"{rank}: **{d}** ({p:.1%})"
                                for rank, (d, p) in zip(("1st", "2nd", "3rd"), digit.top3)))
 

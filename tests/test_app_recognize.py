@@ -57,7 +57,8 @@ def test_uploaded_number_is_read_back(page, number_png, text, dark_ink):
     assert isinstance(at.session_state[ui.LAST_IMAGE], np.ndarray)
     assert at.session_state[ui.LAST_SOURCE] == "upload: number.png"
     # one enlarged model input per digit (plus the annotated input and the selected digit)
-    assert len(at.image) >= len(text.replace("\n", "")) + 2
+    pictures = [m for m in at.markdown if ui.INLINE_PICTURE in m.value and "base64," in m.value]
+    assert len(pictures) >= len(text.replace("\n", "")) + 2
     assert len(at.selectbox) == 1 and len(at.selectbox[0].options) == len(recognition.digits)
     assert at.get("plotly_chart"), "the probability chart is shown"
     assert any("ms" in c.value for c in at.caption), "the time taken is shown"

@@ -88,6 +88,16 @@ def serve_app(env: dict[str, str] | None = None):
         os.unlink(log.name)
 
 
+@contextlib.contextmanager
+def serve_app_on_a_copy_of_models(folder: Path):
+    """The app on a copy of models/ in ``folder``, so training and activation never touch the real one;
+    yields (url, folder)."""
+    shutil.copytree(PROJECT_ROOT / "models" / "mnist-cnn", folder / "mnist-cnn")
+    shutil.copy(PROJECT_ROOT / "models" / "active.json", folder / "active.json")
+    with serve_app({"MDR_MODELS_DIR": str(folder)}) as url:
+        yield url, folder
+
+
 @pytest.fixture(scope="session")
 def app_url():
     with serve_app() as url:

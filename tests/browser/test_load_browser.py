@@ -9,12 +9,11 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import shutil
 import threading
 
 import pytest
 
-from conftest import CHROMIUM_ARGS, PROJECT_ROOT, serve_app
+from conftest import CHROMIUM_ARGS, serve_app_on_a_copy_of_models
 from load import niced_chromium, numbers_to_draw, open_session, run_phase, table
 
 SESSIONS = 20
@@ -25,11 +24,8 @@ RUN_NAME = "load-test-run"
 
 @pytest.fixture(scope="module")
 def load_app(tmp_path_factory, chromium_path):
-    models = tmp_path_factory.mktemp("load-models")
-    shutil.copytree(PROJECT_ROOT / "models" / "mnist-cnn", models / "mnist-cnn")
-    shutil.copy(PROJECT_ROOT / "models" / "active.json", models / "active.json")
-    with serve_app({"MDR_MODELS_DIR": str(models)}) as url:
-        yield url, models
+    with serve_app_on_a_copy_of_models(tmp_path_factory.mktemp("load-models")) as served:
+        yield served
 
 
 async def _step_shown(page) -> int:

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT_ROOT, serve_app
+from conftest import PROJECT_ROOT, serve_app_on_a_copy_of_models
 from test_recognize_browser import draw, open_recognize, recognize, screenshot, wait_idle
 
 NAME = "browser-tiny"
@@ -21,11 +19,8 @@ NAME = "browser-tiny"
 
 @pytest.fixture(scope="module")
 def train_app(tmp_path_factory, chromium_path):
-    models = tmp_path_factory.mktemp("browser-models")
-    shutil.copytree(PROJECT_ROOT / "models" / "mnist-cnn", models / "mnist-cnn")
-    shutil.copy(PROJECT_ROOT / "models" / "active.json", models / "active.json")
-    with serve_app({"MDR_MODELS_DIR": str(models)}) as url:
-        yield url, models
+    with serve_app_on_a_copy_of_models(tmp_path_factory.mktemp("browser-models")) as served:
+        yield served
 
 
 def set_field(page, label: str, value: str) -> None:
@@ -34,20 +29,26 @@ def set_field(page, label: str, value: str) -> None:
     field.press("Tab")
 
 
+def start_tiny_run(page, url: str, name: str, epochs: int, activate: bool = True) -> None:
+    """Open the Train page and start cnn-small on 2,000 images in batches of 16."""
+    page.goto(f"{url}/Train")
+    page.get_by_role("button", name="Start training").wait_for()
+    wait_idle(page)
+    set_field(page, "Epochs", str(epochs))
+    set_field(page, "Batch size", "16")
+    set_field(page, "Training images (0: all 55,000)", "2000")
+    set_field(page, "Name of the new model", name)
+    if not activate:
+        page.get_by_text("Activate when done").click()
+    page.get_by_role("button", name="Start training").click()
+
+
 def test_train_activate_and_recognize(browser_context, train_app, artifacts):
     url, models = train_app
     real_active = (PROJECT_ROOT / "models" / "active.json").read_bytes()
     page = browser_context.new_page()
     try:
-        page.goto(f"{url}/Train")
-        page.get_by_role("button", name="Start training").wait_for()
-        wait_idle(page)
-        set_field(page, "Epochs", "2")
-        set_field(page, "Batch size", "16")
-        set_field(page, "Training images (0: all 55,000)", "2000")
-        set_field(page, "Name of the new model", NAME)
-        page.get_by_text("Activate when done").click()  # off: activate it by hand below
-        page.get_by_role("button", name="Start training").click()
+        start_tiny_run(page, url, NAME, epochs=2, activate=False)  # activated by hand below
 
         # watch the run: the progress line changes while it trains, exports, quantizes and measures
         progress = page.locator('[data-testid="stProgress"]')
@@ -99,14 +100,7 @@ def test_stop_then_register_export_quantize_and_activate(browser_context, train_
     url, models = train_app
     page = browser_context.new_page()
     try:
-        page.goto(f"{url}/Train")
-        page.get_by_role("button", name="Start training").wait_for()
-        wait_idle(page)
-        set_field(page, "Epochs", "4")
-        set_field(page, "Batch size", "16")
-        set_field(page, "Training images (0: all 55,000)", "2000")
-        set_field(page, "Name of the new model", STOPPED)
-        page.get_by_role("button", name="Start training").click()
+        start_tiny_run(page, url, STOPPED, epochs=4)  # stopped: it registers nothing, so activates nothing
 
         # stop once the first epoch has been validated
         page.get_by_text(re.compile(r"Training: epoch 2")).first.wait_for(timeout=180_000)
@@ -119,7 +113,12 @@ def test_stop_then_register_export_quantize_and_activate(browser_context, train_
         assert not (models / STOPPED).exists(), "a stopped run registers nothing by itself"
         assert json.loads((models / "active.json").read_text())["name"] != STOPPED
 
-        register.click()
+        wait_idle(page)
+        try:
+            register.click()
+        except Exception:
+            screenshot(page, artifacts / "browser-fail" / "train-register.png")
+            raise
         page.locator(f".st-key-activate_{STOPPED}").wait_for(timeout=180_000)
         wait_idle(page)
         assert (models / STOPPED / "model.int8.onnx").is_file()
