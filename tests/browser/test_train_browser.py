@@ -100,14 +100,16 @@ def test_stop_then_register_export_quantize_and_activate(browser_context, train_
     url, models = train_app
     page = browser_context.new_page()
     try:
-        start_tiny_run(page, url, STOPPED, epochs=4)  # stopped: it registers nothing, so activates nothing
+        # far more epochs than it will get to: the run must still be training when Stop arrives
+        start_tiny_run(page, url, STOPPED, epochs=20)  # stopped: it registers nothing, so activates nothing
 
         # stop once the first epoch has been validated
         page.get_by_text(re.compile(r"Training: epoch 2")).first.wait_for(timeout=180_000)
         page.get_by_role("button", name="Stop").click()
-        page.get_by_text(re.compile("Stopped")).first.wait_for(timeout=120_000)
+        page.get_by_text(re.compile(r"Stopped at step [\d,]+: nothing was registered")).first.wait_for(
+            timeout=120_000)
         register = page.get_by_role("button", name=f"Register it as '{STOPPED}' (not activated)")
-        register.wait_for()
+        register.wait_for(timeout=120_000)
         wait_idle(page)
         screenshot(page, artifacts / "train-stopped.png")
         assert not (models / STOPPED).exists(), "a stopped run registers nothing by itself"
