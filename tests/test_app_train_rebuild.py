@@ -12,12 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from mdr import jobs, registry
+from tests.test_app_train import run_page
 
 ROOT = Path(__file__).resolve().parent.parent
-TRAIN = str(ROOT / "pages" / "3_Train.py")
 NAME = "tiny"
 
 
@@ -48,12 +47,6 @@ def models(template, tmp_path, monkeypatch):
     monkeypatch.setattr(jobs, "_job", None)  # no run from another test on the page
     return folder
 
-
-def run_page() -> AppTest:
-    at = AppTest.from_file(TRAIN, default_timeout=120)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def files(folder: Path) -> dict[str, tuple[int, bytes]]:
