@@ -16,7 +16,6 @@ import pytest
 from mdr import jobs, registry
 from tests.test_app_train import run_page
 
-ROOT = Path(__file__).resolve().parent.parent
 NAME = "tiny"
 
 
