@@ -32,7 +32,10 @@ LAST_SOURCE = "last_source"
 LAST_RECOGNITION = "last_recognition"
 LAST_ERROR = "last_error"
 LAST_UPLOAD_ID = "last_upload_id"
-CANVAS_VERSION = "canvas_version"
+CANVAS_CLEARS = "canvas_clears"
+"""How often Clear was pressed in this session; the canvas's empty initial drawing carries it."""
+CANVAS_SHOWN = "canvas_shown_drawing"
+"""Per canvas key: the drawing the canvas last sent, and the one Clear emptied (not yet gone)."""
 
 CANVAS_WIDTH = 900
 CANVAS_HEIGHT = 300
@@ -150,22 +153,42 @@ def show_error(error: BaseException) -> None:
 def drawing_canvas(stroke_width: int, key: str = "canvas") -> Any:
     """A wide black canvas drawn on in white; returns the canvas result.
 
-    ``clear_canvas`` empties every canvas made here, by changing the keys' version.
+    ``clear_canvas`` empties the canvas in place: the same component is given a new empty
+    initial drawing, which it loads at once. (A new component key would mount a new canvas, and
+    strokes drawn while the old one was being replaced would be lost.)
     """
     from streamlit_drawable_canvas import st_canvas  # works only inside a running app
 
-    version = st.session_state.setdefault(CANVAS_VERSION, 0)
-    return st_canvas(
+    clears = st.session_state.setdefault(CANVAS_CLEARS, 0)
+    result = st_canvas(
         stroke_width=stroke_width,
         stroke_color="#FFFFFF",
         background_color="#000000",
         width=CANVAS_WIDTH,
         height=CANVAS_HEIGHT,
         drawing_mode="freedraw",
+        initial_drawing={"objects": [], "clears": clears},
         return_image_data=True,
         update_streamlit=True,
-        key=f"{key}-{version}",
+        key=key,
     )
+    shown = st.session_state.setdefault(CANVAS_SHOWN, {})
+    cleared = shown.get(f"{key}:cleared")
+    if cleared is not None and result.json_data == cleared:
+        return EMPTY_CANVAS  # Clear was pressed; the browser has not yet said the canvas is empty
+    shown.pop(f"{key}:cleared", None)
+    shown[key] = result.json_data
+    return result
+
+
+class _EmptyCanvas:
+    """Stands for a canvas that Clear has emptied, until the canvas itself sends its new state."""
+
+    json_data: dict = {"objects": []}
+    image_data = None
+
+
+EMPTY_CANVAS = _EmptyCanvas()
 
 
 def canvas_stroke_count(result: Any) -> int:
@@ -187,9 +210,12 @@ def canvas_is_empty(result: Any) -> bool:
     return canvas_stroke_count(result) == 0 or result.image_data is None
 
 
-def clear_canvas() -> None:
-    """Button callback: a new canvas key gives a fresh, empty canvas."""
-    st.session_state[CANVAS_VERSION] = st.session_state.get(CANVAS_VERSION, 0) + 1
+def clear_canvas(key: str = "canvas") -> None:
+    """Button callback: empty the canvas (in the browser, on this rerun) and forget the result."""
+    st.session_state[CANVAS_CLEARS] = st.session_state.get(CANVAS_CLEARS, 0) + 1
+    shown = st.session_state.setdefault(CANVAS_SHOWN, {})
+    if key in shown:
+        shown[f"{key}:cleared"] = shown[key]
     clear_results()
 
 

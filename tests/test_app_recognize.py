@@ -123,7 +123,7 @@ def test_clear_forgets_the_result(page, number_png):
     assert shown_number(at) == "40"
     at.button[1].click().run()
     assert shown_number(at) is None
-    assert at.session_state[ui.CANVAS_VERSION] == 1
+    assert at.session_state[ui.CANVAS_CLEARS] == 1
 
 
 def _png(image) -> bytes:

@@ -21,6 +21,13 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--no-first-run",
 ]
+DRAWN_CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.dc-canvas.lower-canvas'  # the strokes' layer
+# True when the canvas that shows the drawing holds no white stroke (only the black background)
+CANVAS_IS_BLANK_JS = """canvas => {
+    const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    for (let i = 0; i < pixels.length; i += 4) if (pixels[i] > 128) return false;
+    return true;
+}"""
 
 
 def _missing(what: str) -> None:

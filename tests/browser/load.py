@@ -25,6 +25,7 @@ import statistics
 import time
 from dataclasses import dataclass, field
 
+from conftest import CANVAS_IS_BLANK_JS, DRAWN_CANVAS
 from handwriting import number_strokes
 
 APP = '[data-testid="stApp"]'
@@ -53,7 +54,7 @@ class Phase:
     requests: list[Request] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     redraws: int = 0
-    """Drawings lost to a canvas being replaced by Clear, and drawn again."""
+    """Drawings lost after Clear (the canvas did not take them), and drawn again."""
     wall_s: float = 0.0
 
     @property
@@ -158,7 +159,7 @@ async def draw_and_recognize(page, session: int, round_: int, text: str) -> Requ
             status = page.get_by_text(re.compile(r"strokes? drawn\.|Nothing drawn yet\."))
             shown = await status.first.text_content() if await status.count() else "no stroke count"
             if attempt == 0 and shown == "Nothing drawn yet.":
-                # the drawing went into the canvas that Clear was replacing: counted, drawn again
+                # the canvas did not take the drawing: counted, drawn again
                 page.mdr_redraws += 1
                 await _wait_idle(page, 500)
                 continue
@@ -185,12 +186,11 @@ async def draw_and_recognize(page, session: int, round_: int, text: str) -> Requ
                                  ".filter(img => img.naturalWidth === 0).map(img => img.src)")
     page.mdr_errors.extend(f"picture not shown: {src}" for src in broken)
 
-    # Clear puts a new, empty canvas in place of the old one; draw only once it is there
-    old_canvas = await page.locator(CANVAS).element_handle()
+    # Clear empties the canvas in place once the server has answered; draw only after that
+    drawing = await page.locator(DRAWN_CANVAS).element_handle()
     await page.get_by_role("button", name="Clear").click()
     await page.get_by_text("Nothing drawn yet.", exact=True).wait_for()
-    await page.wait_for_function("canvas => !canvas.isConnected", arg=old_canvas)
-    await page.wait_for_selector(CANVAS, state="visible")
+    await page.wait_for_function(CANVAS_IS_BLANK_JS, arg=drawing)
     await _wait_idle(page, 300)
     return Request(session, round_, text, read, response_ms, float(match.group(1)) if match else None)
 

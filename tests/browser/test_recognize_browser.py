@@ -5,12 +5,13 @@ import base64
 
 import pytest
 
+from conftest import CANVAS_IS_BLANK_JS, DRAWN_CANVAS
 from handwriting import TWO_STROKE, number_strokes
 
 APP = '[data-testid="stApp"]'
 IDLE = f'{APP}[data-test-script-state="notRunning"]'
 CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.upper-canvas'
-DRAWING = '[data-testid="stBidiComponentIsolated"] canvas.lower-canvas'
+DRAWING = '[data-testid="stBidiComponentIsolated"] canvas.lower-canvas'  # background and strokes
 
 
 def wait_idle(page, settle_ms: int = 400) -> None:
@@ -110,13 +111,23 @@ def test_drawn_number_is_read(page, app_url, artifacts, text, height, gap, style
     assert page.get_by_text("The digits as the model saw them").count() == 1
 
 
-def test_clear_empties_the_canvas(page, app_url):
+def test_clear_empties_the_canvas_in_place(page, app_url):
     canvas = open_recognize(page, app_url)
     draw(page, canvas, "7", 120, 20)
     assert recognize(page) == "7"
+    drawing = page.locator(DRAWN_CANVAS).element_handle()
+    assert not page.evaluate(CANVAS_IS_BLANK_JS, drawing)
     page.get_by_role("button", name="Clear").click()
     page.get_by_text("Nothing drawn yet.", exact=True).wait_for()
+    page.wait_for_function(CANVAS_IS_BLANK_JS, arg=drawing)
     wait_idle(page, 200)
+    # the same canvas was emptied, not replaced by a new one (strokes drawn into a canvas on its
+    # way out would be lost)
+    assert page.evaluate("canvas => canvas.isConnected", drawing)
     assert page.locator(".mdr-number").count() == 0
     assert recognize(page) == ""
     assert page.get_by_text("The canvas is empty").count() == 1
+    # and it takes the next number at once
+    draw(page, canvas, "4", 120, 20)
+    assert page.evaluate("canvas => canvas.isConnected", drawing)
+    assert recognize(page) == "4"
