@@ -23,6 +23,7 @@ import copy
 import multiprocessing
 import os
 import queue
+import sys
 import tempfile
 import threading
 import time
@@ -100,6 +101,32 @@ class _Job:
 
 
 _CONTEXT = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads or locks inherited
+_start_lock = threading.Lock()
+
+
+def _start_child(process) -> None:
+    """Start ``process`` without the child re-running this process's ``__main__`` module.
+
+    A spawned child first runs the parent's main script (as ``__mp_main__``). In the app that
+    is whichever page script Streamlit last installed as ``__main__``: the child would run a
+    page (loading models, drawing widgets in bare mode) before training, and die with it if
+    that page fails outside the app. The child needs nothing from ``__main__``: its target and
+    arguments live in ``mdr``.
+    """
+    import types
+
+    with _start_lock:
+        main = sys.modules.get("__main__")
+        stand_in = types.ModuleType("__main__")  # no __file__, no __spec__: nothing to run
+        sys.modules["__main__"] = stand_in
+        try:
+            process.start()
+        finally:
+            if sys.modules.get("__main__") is stand_in:  # unless a page run has put its own since
+                if main is None:
+                    del sys.modules["__main__"]
+                else:
+                    sys.modules["__main__"] = main
 _lock = threading.Lock()
 _job: _Job | None = None
 
@@ -245,7 +272,7 @@ def _watch(job: _Job, config, activate: bool, measure: bool, canvas_n: int | Non
         args=(messages, job.stop_event, config, job.snapshot.name, job.command, activate, measure, canvas_n,
               stopped_model, os.getpid()))
     try:
-        process.start()
+        _start_child(process)
         job.pid = process.pid
     except OSError as e:
         os.unlink(stopped_model)

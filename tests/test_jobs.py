@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -119,3 +120,24 @@ def test_a_killed_training_process_is_a_failed_run_and_registers_nothing(models)
     # a new run can start at once
     jobs.start(tiny(), "after-kill", measure=False)
     assert jobs.wait(120).state == jobs.DONE
+
+
+def test_the_training_process_does_not_run_the_apps_main_script(models, tmp_path, monkeypatch):
+    # in the app, Streamlit installs the page script it runs as __main__; a spawned child would
+    # run that page first (and fail with it) unless the run is started without it
+    import types
+
+    marker = tmp_path / "page-ran"
+    page = tmp_path / "page.py"
+    page.write_text(f"open({str(marker)!r}, 'w').close()\nraise RuntimeError('a page outside the app')\n")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(page)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+
+    jobs.start(tiny(epochs=30, batch_size=32), "main-free-run", measure=False)
+    wait_for(lambda s: s.step >= 1 or not s.active)
+    assert sys.modules["__main__"] is main  # given back once the child had started
+    jobs.stop()
+    snap = jobs.wait(120)
+    assert snap.state == jobs.STOPPED, snap.error
+    assert not marker.exists()

@@ -1,0 +1,110 @@
+"""Clear empties the canvas in place: the same canvas component is given a new empty initial
+drawing, and until the browser sends the emptied canvas back the page treats it as empty.
+
+The canvas component is replaced by a stand-in that returns what a test says the browser sent
+(AppTest cannot run the real one), and records the arguments the page gave it.
+"""
+from __future__ import annotations
+
+import sys
+import types
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+
+def _canvas_page() -> None:
+    import streamlit as st
+
+    from mdr import ui
+
+    canvas = ui.drawing_canvas(18)
+    st.button("Clear", on_click=ui.clear_canvas)
+    st.caption(ui.canvas_status(canvas))
+    st.text(f"empty={ui.canvas_is_empty(canvas)}")
+
+
+def _drawing(strokes: int) -> dict:
+    return {"version": "6", "background": "#000000",
+            "objects": [{"type": "Path", "path": [["M", i, 0], ["L", i, 9]]} for i in range(strokes)]}
+
+
+class _FakeResult:
+    def __init__(self, json_data):
+        self.json_data = json_data
+        self.image_data = None if json_data is None else object()
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """What the browser last sent, and every set of arguments the page gave the canvas."""
+    sent = {"drawing": None, "calls": []}
+
+    def st_canvas(**kwargs):
+        sent["calls"].append(kwargs)
+        drawing = sent["drawing"] if sent["drawing"] is not None else kwargs["initial_drawing"]
+        return _FakeResult(drawing)
+
+    module = types.ModuleType("streamlit_drawable_canvas")
+    module.st_canvas = st_canvas
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
+    return sent
+
+
+def _status(at: AppTest) -> tuple[str, str]:
+    return at.caption[0].value, at.text[0].value
+
+
+def test_clear_reads_as_empty_at_once_and_the_next_drawing_counts(browser):
+    at = AppTest.from_function(_canvas_page)
+    at.run()
+    assert _status(at) == ("Nothing drawn yet.", "empty=True")
+
+    browser["drawing"] = _drawing(3)
+    at.run()
+    assert _status(at) == ("3 strokes drawn.", "empty=False")
+    key, initial = browser["calls"][-1]["key"], browser["calls"][-1]["initial_drawing"]
+
+    # Clear: the browser still holds (and reports) the old drawing on this rerun
+    at.button[0].click().run()
+    assert not at.exception
+    assert _status(at) == ("Nothing drawn yet.", "empty=True")
+    after = browser["calls"][-1]
+    assert after["key"] == key  # the same canvas, not a new one
+    assert after["initial_drawing"] != initial and after["initial_drawing"]["objects"] == []
+
+    at.run()  # any other rerun before the browser has emptied it: still empty
+    assert _status(at) == ("Nothing drawn yet.", "empty=True")
+
+    browser["drawing"] = _drawing(0)  # the browser has emptied the canvas and says so
+    at.run()
+    assert _status(at) == ("Nothing drawn yet.", "empty=True")
+
+    browser["drawing"] = _drawing(2)
+    at.run()
+    assert _status(at) == ("2 strokes drawn.", "empty=False")
+
+
+def test_strokes_sent_before_the_canvas_was_emptied_are_counted(browser):
+    at = AppTest.from_function(_canvas_page)
+    browser["drawing"] = _drawing(3)
+    at.run()
+    at.button[0].click().run()
+    # a drawing that differs from the cleared one is news from the browser, not the old drawing
+    browser["drawing"] = _drawing(4)
+    at.run()
+    assert _status(at) == ("4 strokes drawn.", "empty=False")
+    # the same drawing again later is not mistaken for the cleared one
+    browser["drawing"] = _drawing(3)
+    at.run()
+    assert _status(at) == ("3 strokes drawn.", "empty=False")
+
+
+def test_each_clear_gives_a_new_initial_drawing(browser):
+    at = AppTest.from_function(_canvas_page)
+    at.run()
+    seen = [str(browser["calls"][-1]["initial_drawing"])]
+    for _ in range(3):
+        at.button[0].click().run()
+        seen.append(str(browser["calls"][-1]["initial_drawing"]))
+    assert len(set(seen)) == 4
