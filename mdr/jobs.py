@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+import types
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -101,6 +102,8 @@ class _Job:
 
 
 _CONTEXT = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads or locks inherited
+_lock = threading.Lock()
+_job: _Job | None = None
 _start_lock = threading.Lock()
 
 
@@ -113,8 +116,6 @@ def _start_child(process) -> None:
     that page fails outside the app. The child needs nothing from ``__main__``: its target and
     arguments live in ``mdr``.
     """
-    import types
-
     with _start_lock:
         main = sys.modules.get("__main__")
         stand_in = types.ModuleType("__main__")  # no __file__, no __spec__: nothing to run
@@ -127,8 +128,6 @@ def _start_child(process) -> None:
                     del sys.modules["__main__"]
                 else:
                     sys.modules["__main__"] = main
-_lock = threading.Lock()
-_job: _Job | None = None
 
 
 def snapshot() -> JobSnapshot | None:

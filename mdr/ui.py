@@ -17,6 +17,7 @@ import html
 import io
 import logging
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,8 @@ LAST_UPLOAD_ID = "last_upload_id"
 CANVAS_CLEARS = "canvas_clears"
 """How often Clear was pressed in this session; the canvas's empty initial drawing carries it."""
 CANVAS_SHOWN = "canvas_shown_drawing"
-"""Per canvas key: the drawing the canvas last sent, and the one Clear emptied (not yet gone)."""
+"""Per canvas key: {"last": the drawing the canvas last sent, "cleared": the one Clear emptied,
+until the browser reports the canvas emptied}."""
 
 CANVAS_WIDTH = 900
 CANVAS_HEIGHT = 300
@@ -172,23 +174,15 @@ def drawing_canvas(stroke_width: int, key: str = "canvas") -> Any:
         update_streamlit=True,
         key=key,
     )
-    shown = st.session_state.setdefault(CANVAS_SHOWN, {})
-    cleared = shown.get(f"{key}:cleared")
-    if cleared is not None and result.json_data == cleared:
+    shown = st.session_state.setdefault(CANVAS_SHOWN, {}).setdefault(key, {})
+    if shown.get("cleared") is not None and result.json_data == shown["cleared"]:
         return EMPTY_CANVAS  # Clear was pressed; the browser has not yet said the canvas is empty
-    shown.pop(f"{key}:cleared", None)
-    shown[key] = result.json_data
+    shown.update(last=result.json_data, cleared=None)
     return result
 
 
-class _EmptyCanvas:
-    """Stands for a canvas that Clear has emptied, until the canvas itself sends its new state."""
-
-    json_data: dict = {"objects": []}
-    image_data = None
-
-
-EMPTY_CANVAS = _EmptyCanvas()
+EMPTY_CANVAS = SimpleNamespace(json_data={"objects": []}, image_data=None)
+"""Stands for a canvas that Clear has emptied, until the canvas itself sends its new state."""
 
 
 def canvas_stroke_count(result: Any) -> int:
@@ -213,9 +207,8 @@ def canvas_is_empty(result: Any) -> bool:
 def clear_canvas(key: str = "canvas") -> None:
     """Button callback: empty the canvas (in the browser, on this rerun) and forget the result."""
     st.session_state[CANVAS_CLEARS] = st.session_state.get(CANVAS_CLEARS, 0) + 1
-    shown = st.session_state.setdefault(CANVAS_SHOWN, {})
-    if key in shown:
-        shown[f"{key}:cleared"] = shown[key]
+    shown = st.session_state.setdefault(CANVAS_SHOWN, {}).setdefault(key, {})
+    shown["cleared"] = shown.get("last")
     clear_results()
 
 

@@ -55,14 +55,19 @@ def _status(at: AppTest) -> tuple[str, str]:
     return at.caption[0].value, at.text[0].value
 
 
+def _browser_sends(at: AppTest, browser: dict, strokes: int) -> tuple[str, str]:
+    """The browser sends a drawing of ``strokes`` strokes; the page's status after its rerun."""
+    browser["drawing"] = _drawing(strokes)
+    at.run()
+    return _status(at)
+
+
 def test_clear_reads_as_empty_at_once_and_the_next_drawing_counts(browser):
     at = AppTest.from_function(_canvas_page)
     at.run()
     assert _status(at) == ("Nothing drawn yet.", "empty=True")
 
-    browser["drawing"] = _drawing(3)
-    at.run()
-    assert _status(at) == ("3 strokes drawn.", "empty=False")
+    assert _browser_sends(at, browser, 3) == ("3 strokes drawn.", "empty=False")
     key, initial = browser["calls"][-1]["key"], browser["calls"][-1]["initial_drawing"]
 
     # Clear: the browser still holds (and reports) the old drawing on this rerun
@@ -76,28 +81,19 @@ def test_clear_reads_as_empty_at_once_and_the_next_drawing_counts(browser):
     at.run()  # any other rerun before the browser has emptied it: still empty
     assert _status(at) == ("Nothing drawn yet.", "empty=True")
 
-    browser["drawing"] = _drawing(0)  # the browser has emptied the canvas and says so
-    at.run()
-    assert _status(at) == ("Nothing drawn yet.", "empty=True")
-
-    browser["drawing"] = _drawing(2)
-    at.run()
-    assert _status(at) == ("2 strokes drawn.", "empty=False")
+    # the browser has emptied the canvas and says so
+    assert _browser_sends(at, browser, 0) == ("Nothing drawn yet.", "empty=True")
+    assert _browser_sends(at, browser, 2) == ("2 strokes drawn.", "empty=False")
 
 
 def test_strokes_sent_before_the_canvas_was_emptied_are_counted(browser):
     at = AppTest.from_function(_canvas_page)
-    browser["drawing"] = _drawing(3)
-    at.run()
+    assert _browser_sends(at, browser, 3) == ("3 strokes drawn.", "empty=False")
     at.button[0].click().run()
     # a drawing that differs from the cleared one is news from the browser, not the old drawing
-    browser["drawing"] = _drawing(4)
-    at.run()
-    assert _status(at) == ("4 strokes drawn.", "empty=False")
+    assert _browser_sends(at, browser, 4) == ("4 strokes drawn.", "empty=False")
     # the same drawing again later is not mistaken for the cleared one
-    browser["drawing"] = _drawing(3)
-    at.run()
-    assert _status(at) == ("3 strokes drawn.", "empty=False")
+    assert _browser_sends(at, browser, 3) == ("3 strokes drawn.", "empty=False")
 
 
 def test_each_clear_gives_a_new_initial_drawing(browser):
