@@ -15,6 +15,9 @@ from .trainconfig import TrainConfig
 from .ui import ACCENT, MUTED, human_bytes, mistakes_chart, model_input_image, per_class_chart
 
 SELECTED = "train_selected_model"
+DEFAULT_NAME = "train_default_name"
+"""The name the form offers, fixed until a run starts: a default that changed every minute would
+make a new widget of the name field and drop the name typed into it."""
 REFRESH_SECONDS = 1.0
 
 
@@ -57,7 +60,8 @@ def training_form() -> tuple[TrainConfig, str, bool] | None:
         fourth = st.columns(4)
         rotate_deg = fourth[0].slider("Largest rotation (degrees)", 0.0, 30.0, d.rotate_deg)
         seed = fourth[1].number_input("Seed", 0, 1_000_000, d.seed)
-        name = fourth[2].text_input("Name of the new model", value=f"my-{datetime.now():%m%d-%H%M}",
+        default_name = st.session_state.setdefault(DEFAULT_NAME, f"my-{datetime.now():%m%d-%H%M}")
+        name = fourth[2].text_input("Name of the new model", value=default_name,
                                     help="Letters, digits, '.', '_' and '-'; an existing model of that name "
                                          "is replaced when the run finishes.")
         activate = fourth[3].toggle("Activate when done", value=True,
@@ -82,6 +86,7 @@ def start_run(config: TrainConfig, name: str, activate: bool = True) -> None:
         st.error(str(e), icon=":material/warning:")
         return
     st.session_state[SELECTED] = name
+    st.session_state.pop(DEFAULT_NAME, None)  # the next run is offered a new name
     st.rerun()
 
 

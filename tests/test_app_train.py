@@ -80,3 +80,30 @@ def test_an_invalid_name_is_refused_before_training(models):
     from mdr import jobs
 
     assert not jobs.is_running()
+
+
+def test_a_typed_name_survives_the_minute_changing_before_start(models, monkeypatch):
+    # the form's default name carries the minute; were it worked out again on every rerun, the
+    # name field would become a new widget when the minute changed and the typed name be lost
+    from datetime import datetime
+
+    from mdr import jobs, train_view
+
+    clock = {"now": datetime(2026, 12, 1, 21, 9, 59)}
+
+    class FrozenClock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return clock["now"]
+
+    started: list[str] = []
+    monkeypatch.setattr(train_view, "datetime", FrozenClock)
+    monkeypatch.setattr(jobs, "start", lambda config, name, **kwargs: started.append(name))
+
+    at = run_page()
+    assert at.text_input[0].value == "my-1201-2109"
+    at.text_input[0].set_value("kept-name")
+    clock["now"] = datetime(2026, 12, 1, 21, 10, 0)
+    at.button(key="FormSubmitter:train_form-Start training").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert started == ["kept-name"]
