@@ -1,7 +1,7 @@
 """Home: what the app does and which model it uses."""
 import streamlit as st
 
-from mdr import ui
+from mdr.app import widgets as ui
 
 st.set_page_config(page_title="Multi-Digit Recognizer", page_icon=":material/pin:", layout="centered")
 

@@ -3,7 +3,7 @@
 Sections (each a markdown table, printed and written to ``--out``):
 
 1. accuracy   exact-number and per-digit accuracy on the canvas-like sets
-              (:mod:`mdr.canvas_eval`), recognizer int8 / fp32 and the baseline
+              (:mod:`mdr.evaluation.numbers`), recognizer int8 / fp32 and the baseline
 2. latency    Recognizer.recognize on fixed canvases vs. the baseline pipeline,
               timed alternately in the same run; the split among stages
 3. throughput digits/s of torch fp32 and the three ONNX files at several batch sizes
@@ -72,7 +72,7 @@ def table(header: list[str], rows: list[list]) -> str:
 
 
 def model_name() -> str:
-    from mdr.registry import active_model_name
+    from mdr.models.registry import active_model_name
     return active_model_name()
 
 
@@ -81,8 +81,8 @@ def model_name() -> str:
 # --------------------------------------------------------------------------
 
 def bench_accuracy(sizes: Sizes, data_dir) -> tuple[str, dict]:
-    from mdr.canvas_eval import _overall, compare_readers, model_readers, to_dict
-    from mdr.synth import CONDITIONS
+    from mdr.evaluation.numbers import _overall, compare_readers, model_readers, to_dict
+    from mdr.data.synth import CONDITIONS
 
     by_precision = {}
     for precision in ("int8", "fp32"):
@@ -101,8 +101,8 @@ def bench_accuracy(sizes: Sizes, data_dir) -> tuple[str, dict]:
                     + [f"{s.digit_rate:.1%}" for s in scores] + [f"{scores[0].mean_ms:.1f}", f"{scores[2].mean_ms:.1f}"])
     text = table(header, rows) + (
         "\n\nexact: the whole number right (line breaks included); digits: per-digit accuracy over the "
-        "readings with the right number of digits (`mdr.canvas_eval`). Baseline: the original app's "
-        "pipeline on the same model file. Images: `mdr.synth` (MNIST test digits stroked like a mouse "
+        "readings with the right number of digits (`mdr.evaluation.numbers`). Baseline: the original app's "
+        "pipeline on the same model file. Images: `mdr.data.synth` (MNIST test digits stroked like a mouse "
         "on a canvas), seed 0; the same images for every reader.")
     return text, {p: to_dict(r) for p, r in by_precision.items()}
 
@@ -113,8 +113,8 @@ def bench_accuracy(sizes: Sizes, data_dir) -> tuple[str, dict]:
 
 def bench_latency(sizes: Sizes, data_dir) -> tuple[str, dict]:
     from mdr import Recognizer
-    from mdr.baseline import BaselineRecognizer
-    from mdr.registry import onnx_path
+    from mdr.recognition.baseline import BaselineRecognizer
+    from mdr.models.registry import onnx_path
 
     from .images import latency_cases
 
@@ -166,10 +166,10 @@ def bench_latency(sizes: Sizes, data_dir) -> tuple[str, dict]:
 def bench_throughput(sizes: Sizes, data_dir) -> tuple[str, dict]:
     import torch
 
-    from mdr.evaluate import evaluate_onnx
-    from mdr.mnist import load_split
-    from mdr.nets import build_model
-    from mdr.registry import CHECKPOINT, model_dir, onnx_path
+    from mdr.evaluation.digits import evaluate_onnx
+    from mdr.data.mnist import load_split
+    from mdr.training.nets import build_model
+    from mdr.models.registry import CHECKPOINT, model_dir, onnx_path
 
     torch.set_num_threads(1)
     name = model_name()
@@ -180,7 +180,7 @@ def bench_throughput(sizes: Sizes, data_dir) -> tuple[str, dict]:
     net.load_state_dict(checkpoint["state_dict"])
     net.eval()
 
-    from mdr.classifier import OnnxClassifier
+    from mdr.recognition.classifier import OnnxClassifier
 
     runners = {}
     with torch.inference_mode():
@@ -248,9 +248,9 @@ def bench_throughput(sizes: Sizes, data_dir) -> tuple[str, dict]:
 def bench_training(sizes: Sizes, data_dir) -> tuple[str, dict]:
     import torch
 
-    from mdr.mnist import load_split
-    from mdr.registry import read_card
-    from mdr.trainconfig import TrainConfig
+    from mdr.data.mnist import load_split
+    from mdr.models.registry import read_card
+    from mdr.training.config import TrainConfig
 
     test_x, test_y = load_split("test", data_dir)
     test_x = torch.from_numpy(np.array(test_x[:sizes.test_size]))
@@ -301,7 +301,7 @@ def _fast_run(config, test_x, test_y) -> tuple[list[tuple[int, float, float, flo
     Returns (epoch, epoch seconds, training seconds so far, test accuracy) rows
     and the training seconds at which the target accuracy was first reached.
     """
-    from mdr.train import accuracy, choose_device, train
+    from mdr.training.loop import accuracy, choose_device, train
 
     device = choose_device(config.device)
     rows: list[tuple[int, float, float, float]] = []
@@ -323,7 +323,7 @@ def _fast_run(config, test_x, test_y) -> tuple[list[tuple[int, float, float, flo
 def _shipped_steps(config, count: int) -> list[float]:
     """Seconds per optimizer step of ``config``, after 3 warm-up steps, timed
     between the training loop's per-step progress reports."""
-    from mdr.train import train
+    from mdr.training.loop import train
 
     config.train_size, config.epochs, config.val_size = config.batch_size * (count + 3), 1, 0
     stamps: list[float] = []
@@ -356,8 +356,8 @@ print(json.dumps({{"maxrss_kb": peak, "torch_loaded": "torch" in sys.modules}}))
 TRAIN_CHILD = """
 import json, resource, sys
 sys.path.insert(0, {root!r})
-from mdr.train import train
-from mdr.trainconfig import TrainConfig
+from mdr.training.loop import train
+from mdr.training.config import TrainConfig
 config = TrainConfig(**{recipe!r}, epochs=1, train_size={train_size!r}, data_dir={data!r})
 train(config)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

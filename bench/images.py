@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mdr.synth import _paste, default_bank, draw_digit
+from mdr.data.synth import _paste, default_bank, draw_digit
 
 
 def canvas(width: int, height: int, count: int, seed: int = 0, brush: int = 12,

@@ -9,8 +9,8 @@ and export alone.
 """
 from __future__ import annotations
 
-from .config import RecognizerConfig
-from .errors import (DataError, ImageTooLargeError, InvalidImageError, MdrError, ModelError,
+from mdr.recognition.config import RecognizerConfig
+from mdr.errors import (DataError, ImageTooLargeError, InvalidImageError, MdrError, ModelError,
                      NothingToReadError)
 
 __all__ = [
@@ -20,11 +20,11 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # Lazy, so ``import mdr.mnist`` or ``mdr.train`` does not load ONNX Runtime.
+    # Lazy, so ``import mdr.data.mnist`` or ``mdr.training`` does not load ONNX Runtime.
     if name == "Recognizer":
-        from .recognizer import Recognizer
+        from mdr.recognition.recognizer import Recognizer
         return Recognizer
     if name in ("Recognition", "Digit"):
-        from . import results
+        from mdr.recognition import results
         return getattr(results, name)
     raise AttributeError(name)

@@ -1,7 +1,8 @@
 """Recognize: draw or upload a number and read it back digit by digit."""
 import streamlit as st
 
-from mdr import imageio, ui
+from mdr.recognition import imageio
+from mdr.app import widgets as ui
 
 st.set_page_config(page_title="Recognize · Multi-Digit Recognizer", page_icon=":material/draw:",
                    layout="wide")

@@ -6,9 +6,12 @@ import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from mdr import export_intermediates, gallery, imageio, ui
-from mdr import pipeline_view as pv
-from mdr.config import DEFAULT_CONFIG
+from mdr.app import export_intermediates
+from mdr.app import gallery
+from mdr.recognition import imageio
+from mdr.app import widgets as ui
+from mdr.app import pipeline_view as pv
+from mdr.recognition.config import DEFAULT_CONFIG
 from mdr.errors import MdrError, ModelError, NothingToReadError
 
 log = logging.getLogger(__name__)

@@ -1,9 +1,10 @@
 """Train: retrain the model, watch it learn, see where it fails, compare variants, switch models."""
 import streamlit as st
 
-from mdr import jobs, registry
+from mdr.app import jobs
+from mdr.models import registry
 from mdr.paths import models_dir
-from mdr import train_view as tv
+from mdr.app import train_view as tv
 
 st.set_page_config(page_title="Train · Multi-Digit Recognizer", page_icon=":material/model_training:",
                    layout="wide")

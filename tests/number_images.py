@@ -10,7 +10,7 @@ from PIL import Image
 
 @lru_cache(maxsize=1)
 def _mnist_test() -> tuple[np.ndarray, np.ndarray]:
-    from mdr.mnist import load_split
+    from mdr.data.mnist import load_split
 
     return load_split("test")
 

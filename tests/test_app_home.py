@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mdr import registry, ui
+from mdr.models import registry
+from mdr.app import widgets as ui
 
 HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
 

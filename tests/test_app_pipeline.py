@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mdr import gallery, ui
-from mdr import pipeline_view as pv
-from mdr.config import DEFAULT_CONFIG
+from mdr.app import gallery
+from mdr.app import widgets as ui
+from mdr.app import pipeline_view as pv
+from mdr.recognition.config import DEFAULT_CONFIG
 from mdr.errors import NothingToReadError
 from number_images import compose_number, png_bytes
 
@@ -22,7 +23,7 @@ HEADINGS = [step.heading for step in pv.STEPS]
 
 @pytest.fixture(scope="module")
 def recognizer():
-    from mdr.recognizer import Recognizer
+    from mdr.recognition.recognizer import Recognizer
 
     return Recognizer()
 

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from number_images import compose_number, png_bytes
-from mdr import ui
+from mdr.app import widgets as ui
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "1_Recognize.py")
 

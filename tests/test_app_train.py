@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mdr import registry
+from mdr.models import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = str(ROOT / "pages" / "3_Train.py")
@@ -77,7 +77,7 @@ def test_an_invalid_name_is_refused_before_training(models):
     at.button(key="FormSubmitter:train_form-Start training").click().run()
     assert not at.exception
     assert any("not a valid model name" in e.value for e in at.error)
-    from mdr import jobs
+    from mdr.app import jobs
 
     assert not jobs.is_running()
 
@@ -87,7 +87,8 @@ def test_a_typed_name_survives_the_minute_changing_before_start(models, monkeypa
     # name field would become a new widget when the minute changed and the typed name be lost
     from datetime import datetime
 
-    from mdr import jobs, train_view
+    from mdr.app import jobs
+    from mdr.app import train_view
 
     clock = {"now": datetime(2026, 12, 1, 21, 9, 59)}
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from mdr import jobs, registry
+from mdr.app import jobs
+from mdr.models import registry
 from tests.test_app_train import run_page
 
 NAME = "tiny"
@@ -21,8 +22,8 @@ NAME = "tiny"
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    from mdr.publish import train_and_publish
-    from mdr.trainconfig import TrainConfig
+    from mdr.models.publish import train_and_publish
+    from mdr.training.config import TrainConfig
 
     folder = tmp_path_factory.mktemp("template")
     saved = os.environ.get("MDR_MODELS_DIR")

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mdr.baseline import BASELINE, BaselineRecognizer, digit_boxes, grey_as_drawn, ink_mask, stretch_to_input
+from mdr.recognition.baseline import BASELINE, BaselineRecognizer, digit_boxes, grey_as_drawn, ink_mask, stretch_to_input
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("MDR_DATA_DIR") or PROJECT_ROOT.parent / "shared/data/mnist")
@@ -53,7 +53,7 @@ def test_rgba_canvas_is_composited_onto_white():
 @pytest.mark.skipif(not MODEL.is_file(), reason="no trained model in models/mnist-cnn")
 @pytest.mark.skipif(not DATA_DIR.is_dir(), reason=f"MNIST not found at {DATA_DIR}")
 def test_reads_clean_spaced_synthetic_numbers_with_the_real_model():
-    from mdr.synth import make_set
+    from mdr.data.synth import make_set
 
     baseline = BaselineRecognizer(MODEL)
     samples = make_set("spaced-thin", 10, seed=0, data_dir=DATA_DIR)

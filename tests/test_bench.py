@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mdr.synth import CONDITIONS
+from mdr.data.synth import CONDITIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ["MDR_DATA_DIR"])

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 def _canvas_page() -> None:
     import streamlit as st
 
-    from mdr import ui
+    from mdr.app import widgets as ui
 
     canvas = ui.drawing_canvas(18)
     st.button("Clear", on_click=ui.clear_canvas)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mdr import registry
+from mdr.models import registry
 from mdr.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,8 +20,8 @@ NAME = "tiny"
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     """The shipped model (active) and a tiny freshly trained one, in a temporary MDR_MODELS_DIR."""
-    from mdr.publish import train_and_publish
-    from mdr.trainconfig import TrainConfig
+    from mdr.models.publish import train_and_publish
+    from mdr.training.config import TrainConfig
 
     folder = tmp_path_factory.mktemp("models")
     shutil.copytree(ROOT / "models" / registry.SHIPPED_MODEL, folder / registry.SHIPPED_MODEL)

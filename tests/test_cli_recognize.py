@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mdr.synth import make_set
+from mdr.data.synth import make_set
 
 ROOT = Path(__file__).resolve().parents[1]
 

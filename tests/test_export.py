@@ -12,10 +12,10 @@ import pytest
 import torch
 
 from mdr.errors import ModelError
-from mdr.evaluate import evaluate_onnx, load_session, predict_logits
-from mdr.export import export_onnx, quantize_dynamic, quantize_static
-from mdr.mnist import load_split
-from mdr.train import TrainConfig, train
+from mdr.evaluation.digits import evaluate_onnx, load_session, predict_logits
+from mdr.training.export import export_onnx, quantize_dynamic, quantize_static
+from mdr.data.mnist import load_split
+from mdr.training.loop import TrainConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("MDR_DATA_DIR") or ROOT.parent / "shared/data/mnist")
@@ -114,7 +114,7 @@ def test_evaluate_missing_model_raises_model_error(tmp_path, test_set):
 
 
 def test_evaluation_does_not_import_torch():
-    code = ("import sys, mdr.evaluate, mdr.commands.evaluate, mdr.cli; mdr.cli.build_parser(); "
+    code = ("import sys, mdr.evaluation.digits, mdr.commands.evaluate, mdr.cli; mdr.cli.build_parser(); "
             "assert 'torch' not in sys.modules, 'torch was imported'")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

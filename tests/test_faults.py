@@ -19,7 +19,9 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from mdr import Recognizer, modelops, registry
+from mdr import Recognizer
+from mdr.models import operations as modelops
+from mdr.models import registry
 from mdr.errors import ModelError
 from tests.drawing import draw_number
 
@@ -214,8 +216,8 @@ def test_a_killed_training_run_leaves_no_model_and_is_cleaned_up(models, kill_at
 
 @pytest.fixture(scope="module")
 def tiny_result():
-    from mdr.train import train
-    from mdr.trainconfig import TrainConfig
+    from mdr.training.loop import train
+    from mdr.training.config import TrainConfig
 
     return train(TrainConfig(arch="cnn-small", epochs=1, train_size=1000, val_size=200, seed=1))
 
@@ -224,9 +226,9 @@ def _disk_full(*args, **kwargs):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
-@pytest.mark.parametrize("where", ["torch.save", "mdr.publish.write_json_atomic", "mdr.registry.write_json_atomic"])
+@pytest.mark.parametrize("where", ["torch.save", "mdr.models.publish.write_json_atomic", "mdr.models.registry.write_json_atomic"])
 def test_a_full_disk_gives_a_clear_error_and_keeps_the_active_model(models, monkeypatch, tiny_result, where):
-    from mdr.publish import publish
+    from mdr.models.publish import publish
 
     before = (models / "active.json").read_bytes()
     monkeypatch.setattr(where, _disk_full)
@@ -237,7 +239,7 @@ def test_a_full_disk_gives_a_clear_error_and_keeps_the_active_model(models, monk
     assert message[0].isupper() and message.endswith(".")
     assert (models / "active.json").read_bytes() == before
     assert [p.name for p in models.iterdir() if p.name.startswith(".")] == []
-    if where == "mdr.registry.write_json_atomic":  # only activation failed: the model is there, not active
+    if where == "mdr.models.registry.write_json_atomic":  # only activation failed: the model is there, not active
         assert "'full' is registered but not active" in message
         assert "full" in registry.list_models()
     else:
@@ -247,7 +249,7 @@ def test_a_full_disk_gives_a_clear_error_and_keeps_the_active_model(models, monk
 def test_uploads_are_capped_and_model_files_come_only_from_validated_names():
     import tomllib
 
-    from mdr.imageio import MAX_FILE_BYTES
+    from mdr.recognition.imageio import MAX_FILE_BYTES
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     limit_mb = config["server"]["maxUploadSize"]
@@ -261,7 +263,7 @@ def test_uploads_are_capped_and_model_files_come_only_from_validated_names():
 
 
 def test_the_app_repairs_and_cleans_up_when_it_starts(models):
-    from mdr import ui
+    from mdr.app import widgets as ui
 
     (models / "active.json").write_text('{"name": "../other"}')
     leftover = models / ".gone.building-999999999-abc"

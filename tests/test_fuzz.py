@@ -13,7 +13,7 @@ import pytest
 
 from mdr import Recognizer
 from mdr.errors import InvalidImageError, MdrError
-from mdr.imageio import decode_image
+from mdr.recognition.imageio import decode_image
 from tests.fuzzing import arrays, exif_rotated_jpeg, files
 
 SEED = 20240601

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from mdr import jobs, registry
+from mdr.app import jobs
+from mdr.models import registry
 from mdr.errors import ModelError
-from mdr.trainconfig import TrainConfig
+from mdr.training.config import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mdr.errors import DataError
-from mdr.mnist import checksums, load_split, parse_idx
+from mdr.data.mnist import checksums, load_split, parse_idx
 
 DATA = Path(os.environ.get("MDR_DATA_DIR") or Path(__file__).resolve().parents[1].parent / "shared/data/mnist")
 

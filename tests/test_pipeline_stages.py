@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mdr.config import RecognizerConfig
+from mdr.recognition.config import RecognizerConfig
 from mdr.errors import ImageTooLargeError, InvalidImageError, NothingToReadError
-from mdr.normalize import normalize_digit
-from mdr.preprocess import binarize, decide_polarity, rescale_for_work, to_grey
-from mdr.segment import (estimate_stroke_width, find_components, group_lines, merge_components,
+from mdr.recognition.normalize import normalize_digit
+from mdr.recognition.preprocess import binarize, decide_polarity, rescale_for_work, to_grey
+from mdr.recognition.segment import (estimate_stroke_width, find_components, group_lines, merge_components,
                          remove_specks)
 from tests.drawing import draw_digit, draw_number
 

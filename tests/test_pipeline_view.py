@@ -10,17 +10,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mdr import export_intermediates as export
-from mdr import gallery
-from mdr import pipeline_view as pv
-from mdr.config import DEFAULT_CONFIG, RecognizerConfig
+from mdr.app import export_intermediates as export
+from mdr.app import gallery
+from mdr.app import pipeline_view as pv
+from mdr.recognition.config import DEFAULT_CONFIG, RecognizerConfig
 from mdr.errors import NothingToReadError
-from mdr.results import SplitCandidate, SplitDecision
+from mdr.recognition.results import SplitCandidate, SplitDecision
 
 
 @pytest.fixture(scope="module")
 def recognizer():
-    from mdr.recognizer import Recognizer
+    from mdr.recognition.recognizer import Recognizer
 
     return Recognizer()
 
@@ -107,8 +107,8 @@ def test_gallery_images_show_what_they_promise():
 
 def test_gallery_script_still_draws_its_examples():
     """The PNGs are kept in the repo; this checks that the script that made them still runs."""
-    from mdr import synth
-    from mdr.gallery.make_gallery import EXAMPLES, render
+    from mdr.data import synth
+    from mdr.app.gallery.make_gallery import EXAMPLES, render
 
     bank = synth.default_bank()
     recipes = {e.name: e for e in EXAMPLES}
@@ -117,7 +117,7 @@ def test_gallery_script_still_draws_its_examples():
 
 
 def test_gallery_recipe_matches_the_index():
-    from mdr.gallery.make_gallery import EXAMPLES
+    from mdr.app.gallery.make_gallery import EXAMPLES
 
     assert [e.name for e in EXAMPLES] == [i.name for i in gallery.load_gallery()]
     assert [e.number for e in EXAMPLES] == [i.number for i in gallery.load_gallery()]

@@ -10,7 +10,7 @@ import pytest
 
 from mdr import Recognizer
 from mdr.errors import ImageTooLargeError, InvalidImageError, NothingToReadError
-from mdr.synth import make_set
+from mdr.data.synth import make_set
 from tests.drawing import draw_digit, draw_number
 
 
@@ -110,7 +110,9 @@ def test_a_rewritten_model_file_gets_a_new_session(tmp_path, monkeypatch):
     import shutil
     from pathlib import Path
 
-    from mdr import classifier, registry, ui
+    from mdr.recognition import classifier
+    from mdr.models import registry
+    from mdr.app import widgets as ui
 
     shipped = Path(__file__).resolve().parents[1] / "models" / registry.SHIPPED_MODEL
     folder = tmp_path / "models" / "m"

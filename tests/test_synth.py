@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mdr import synth
-from mdr.mnist import load_split
+from mdr.data import synth
+from mdr.data.mnist import load_split
 
 DATA_DIR = Path(os.environ.get("MDR_DATA_DIR") or Path(__file__).resolve().parents[1].parent / "shared/data/mnist")
 pytestmark = pytest.mark.skipif(not DATA_DIR.is_dir(), reason=f"MNIST not found at {DATA_DIR}")

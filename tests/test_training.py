@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import torch
 
-from mdr.augment import Augmenter, change_thickness, random_affine, restroke, skeletonize_images
-from mdr.mnist import load_split
-from mdr.nets import build_model, count_parameters
-from mdr.publish import train_and_publish
-from mdr.train import Progress, TrainConfig, train
+from mdr.training.augment import Augmenter, change_thickness, random_affine, restroke, skeletonize_images
+from mdr.data.mnist import load_split
+from mdr.training.nets import build_model, count_parameters
+from mdr.models.publish import train_and_publish
+from mdr.training.loop import Progress, TrainConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("MDR_DATA_DIR") or ROOT.parent / "shared/data/mnist")

@@ -8,8 +8,8 @@ import pytest
 
 from bench.images import canvas
 from mdr import Recognizer
-from mdr.config import DEFAULT_CONFIG
-from mdr.preprocess import WORK_MIN_SIDE, tallest_mark, to_grey, work_scale
+from mdr.recognition.config import DEFAULT_CONFIG
+from mdr.recognition.preprocess import WORK_MIN_SIDE, tallest_mark, to_grey, work_scale
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import MdrError
+from mdr.errors import MdrError
 
 
 def register(subparsers) -> None:
@@ -18,7 +18,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..modelops import activate
+    from mdr.models.operations import activate
 
     try:
         activate(args.name)

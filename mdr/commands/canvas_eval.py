@@ -6,11 +6,11 @@ import json
 import sys
 from pathlib import Path
 
-from ..errors import MdrError
+from mdr.errors import MdrError
 
 
 def register(subparsers) -> None:
-    from ..synth import CONDITIONS
+    from mdr.data.synth import CONDITIONS
 
     parser = subparsers.add_parser(
         "canvas-eval", help="accuracy on synthetic canvas drawings, new pipeline vs. the original",
@@ -38,7 +38,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..canvas_eval import compare_readers, model_readers, summary_dict, to_markdown, write_samples
+    from mdr.evaluation.numbers import compare_readers, model_readers, summary_dict, to_markdown, write_samples
 
     if args.n < 1:
         print("error: --n must be at least 1.", file=sys.stderr)

@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 
-from ..errors import MdrError
+from mdr.errors import MdrError
 
 
 def register(subparsers) -> None:
@@ -25,8 +25,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..modelops import compare, comparison_markdown, saved_comparison
-    from ..registry import active_model_name, list_models, validate_name
+    from mdr.models.operations import compare, comparison_markdown, saved_comparison
+    from mdr.models.registry import active_model_name, list_models, validate_name
 
     if args.repeats < 1:
         print("error: --repeats must be at least 1.", file=sys.stderr)

@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 
-from ..errors import MdrError
+from mdr.errors import MdrError
 
 
 def register(subparsers) -> None:
@@ -24,9 +24,9 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..evaluate import evaluate_onnx
-    from ..mnist import load_split
-    from ..registry import ONNX_FILES, active_model_name, list_models, onnx_path
+    from mdr.evaluation.digits import evaluate_onnx
+    from mdr.data.mnist import load_split
+    from mdr.models.registry import ONNX_FILES, active_model_name, list_models, onnx_path
 
     try:
         model = args.model or active_model_name()

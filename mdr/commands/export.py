@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import MdrError
+from mdr.errors import MdrError
 
 
 def register(subparsers) -> None:
@@ -20,7 +20,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..modelops import reexport
+    from mdr.models.operations import reexport
 
     try:
         card = reexport(args.model, opset=args.opset, data_dir=args.data)

@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 
-from ..errors import MdrError
+from mdr.errors import MdrError
 
 
 def register(subparsers) -> None:
@@ -23,8 +23,8 @@ def _pct(value) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..modelops import model_rows
-    from ..paths import models_dir
+    from mdr.models.operations import model_rows
+    from mdr.paths import models_dir
 
     try:
         rows = model_rows()

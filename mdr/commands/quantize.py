@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import MdrError
+from mdr.errors import MdrError
 
 
 def register(subparsers) -> None:
@@ -24,7 +24,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..modelops import requantize
+    from mdr.models.operations import requantize
 
     if args.calibration_size is not None and args.calibration_size < 1:
         print("error: --calibration-size must be at least 1.", file=sys.stderr)

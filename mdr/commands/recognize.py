@@ -7,8 +7,8 @@ import sys
 import time
 from dataclasses import replace
 
-from ..config import DEFAULT_CONFIG
-from ..errors import MdrError
+from mdr.recognition.config import DEFAULT_CONFIG
+from mdr.errors import MdrError
 
 
 def register(subparsers) -> None:
@@ -22,8 +22,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..imageio import read_image_file
-    from ..recognizer import Recognizer
+    from mdr.recognition.imageio import read_image_file
+    from mdr.recognition.recognizer import Recognizer
 
     config = replace(DEFAULT_CONFIG, precision=args.precision)
     try:

@@ -1,6 +1,6 @@
 """``python -m mdr train``: train, export, quantize, evaluate and register a model.
 
-Every :class:`~mdr.train.TrainConfig` field is an option (``--batch-size`` for
+Every :class:`~mdr.training.config.TrainConfig` field is an option (``--batch-size`` for
 ``batch_size``, ``--no-augment`` for ``augment``), so the card's command line
 reproduces the model.
 """
@@ -12,7 +12,7 @@ import sys
 from dataclasses import MISSING, fields
 from pathlib import Path
 
-from ..errors import MdrError
+from mdr.errors import MdrError
 
 HELP = {
     "arch": "architecture: cnn (the shipped one) or cnn-small (fast)",
@@ -51,7 +51,7 @@ def _flag(name: str) -> str:
 
 
 def register(subparsers) -> None:
-    from ..trainconfig import TrainConfig
+    from mdr.training.config import TrainConfig
 
     parser = subparsers.add_parser(
         "train", help="train a model on MNIST and register it",
@@ -80,14 +80,14 @@ def register(subparsers) -> None:
 
 
 def config_from_args(args: argparse.Namespace):
-    from ..trainconfig import TrainConfig
+    from mdr.training.config import TrainConfig
 
     return TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
 
 
 def explicit_command(args: argparse.Namespace) -> str:
     """The command line with every training option spelled out (except the data folder)."""
-    from ..trainconfig import TrainConfig
+    from mdr.training.config import TrainConfig
 
     parts = ["python", "-m", "mdr", "train", "--name", args.name]
     for f in fields(TrainConfig):
@@ -126,7 +126,7 @@ def print_progress(progress) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..publish import train_and_publish
+    from mdr.models.publish import train_and_publish
 
     try:
         config = config_from_args(args)
@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     accuracy = card["metrics"]["test_accuracy"]
     sizes = card["files"]["bytes"]
-    from ..registry import ONNX_FILES, model_dir
+    from mdr.models.registry import ONNX_FILES, model_dir
 
     print(f"Registered {model_dir(args.name)} in {result.seconds:.0f}s of training"
           + (" (active)" if args.activate else ""))

@@ -12,8 +12,8 @@ try:
 except ImportError:  # the browser fixtures skip (or, in CI, fail) with the reason
     expect = None
 
-from mdr import gallery
-from mdr import pipeline_view as pv
+from mdr.app import gallery
+from mdr.app import pipeline_view as pv
 
 APP = '[data-testid="stApp"]'
 IDLE = f'{APP}[data-test-script-state="notRunning"]'
@@ -28,7 +28,7 @@ def wait_idle(page, settle_ms: int = 400) -> None:
 
 @pytest.fixture(scope="module")
 def expected_number() -> str:
-    from mdr.recognizer import Recognizer
+    from mdr.recognition.recognizer import Recognizer
 
     return Recognizer().recognize(gallery.read_example(EXAMPLE)).number
 
@@ -136,8 +136,8 @@ def test_a_knob_changes_the_number_and_reset_restores_it(page, app_url, artifact
     """Turning "Split touching digits" off in the sidebar reads the touching example as fewer digits."""
     from dataclasses import replace
 
-    from mdr.config import DEFAULT_CONFIG
-    from mdr.recognizer import Recognizer
+    from mdr.recognition.config import DEFAULT_CONFIG
+    from mdr.recognition.recognizer import Recognizer
 
     unsplit = Recognizer().recognize(gallery.read_example(EXAMPLE), replace(DEFAULT_CONFIG, split_enabled=False))
     assert len(unsplit.number) < len(expected_number)  # the example must be one the knob matters for

@@ -1,0 +1,1 @@
+"""What the Streamlit pages show: shared widgets, the pages' views and background training runs."""

@@ -1,0 +1,485 @@
+"""Widgets and figures of the Train page: the form, the live run, a model's results, the registry."""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from mdr.app import jobs
+from mdr.models import operations as modelops
+from mdr.models import registry
+from mdr.errors import MdrError
+from mdr.training.config import TrainConfig
+from mdr.app.widgets import ACCENT, MUTED, human_bytes, mistakes_chart, model_input_image, per_class_chart
+
+SELECTED = "train_selected_model"
+DEFAULT_NAME = "train_default_name"
+"""The name the form offers, fixed until a run starts: a default that changed every minute would
+make a new widget of the name field and drop the name typed into it."""
+REFRESH_SECONDS = 1.0
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds} s"
+
+
+def _pct(value: Any) -> str:
+    return f"{value:.2%}" if isinstance(value, (int, float)) else "—"
+
+
+# --------------------------------------------------------------------------
+# The form
+# --------------------------------------------------------------------------
+def training_form() -> tuple[TrainConfig, str, bool] | None:
+    """The settings of a new run; (config, name, activate) when Start was pressed, else None."""
+    d = TrainConfig()
+    with st.form("train_form"):
+        first = st.columns(4)
+        arch = first[0].selectbox("Model", ["cnn-small", "cnn"],
+                                  help="cnn-small trains about 5x faster; cnn is the shipped architecture.")
+        epochs = first[1].number_input("Epochs", 1, 100, 3)
+        batch_size = first[2].number_input("Batch size", 8, 1024, d.batch_size, step=32)
+        train_size = first[3].number_input("Training images (0: all 55,000)", 0, 55_000, 10_000, step=1000,
+                                           help="5,000 of MNIST's 60,000 training images are held out for "
+                                                "validation.")
+        second = st.columns(4)
+        optimizer = second[0].selectbox("Optimizer", ["adamw", "sgd"])
+        schedule = second[1].selectbox("Learning-rate schedule", ["onecycle", "cosine"])
+        lr = second[2].number_input("Learning rate", 1e-5, 1.0, d.lr, format="%.4f", step=1e-3)
+        weight_decay = second[3].number_input("Weight decay", 0.0, 0.1, d.weight_decay, format="%.4f", step=1e-4)
+        third = st.columns(4)
+        augment = third[0].toggle("Augmentation", value=True)
+        affine_p = third[1].slider("Warp (rotate, shear, zoom, shift): share of each batch", 0.0, 1.0, d.affine_p)
+        thickness_p = third[2].slider("Thicker / thinner strokes: share", 0.0, 0.5, d.thickness_p)
+        restroke_p = third[3].slider("Re-drawn with a round brush: share", 0.0, 0.5, d.restroke_p)
+        fourth = st.columns(4)
+        rotate_deg = fourth[0].slider("Largest rotation (degrees)", 0.0, 30.0, d.rotate_deg)
+        seed = fourth[1].number_input("Seed", 0, 1_000_000, d.seed)
+        default_name = st.session_state.setdefault(DEFAULT_NAME, f"my-{datetime.now():%m%d-%H%M}")
+        name = fourth[2].text_input("Name of the new model", value=default_name,
+                                    help="Letters, digits, '.', '_' and '-'; an existing model of that name "
+                                         "is replaced when the run finishes.")
+        activate = fourth[3].toggle("Activate when done", value=True,
+                                    help="Off: the new model is registered, and you activate it below when "
+                                         "you like.")
+        start = fourth[3].form_submit_button("Start training", type="primary", icon=":material/play_arrow:",
+                                             width="stretch")
+    if not start:
+        return None
+    config = TrainConfig(arch=arch, epochs=int(epochs), batch_size=int(batch_size),
+                         train_size=int(train_size) or None, optimizer=optimizer, schedule=schedule,
+                         lr=float(lr), weight_decay=float(weight_decay), augment=augment, affine_p=affine_p,
+                         thickness_p=thickness_p, restroke_p=restroke_p, rotate_deg=rotate_deg, seed=int(seed))
+    return config, name.strip(), activate
+
+
+def start_run(config: TrainConfig, name: str, activate: bool = True) -> None:
+    """Start the run; a bad name or config, or a run already going on, is an error in words."""
+    try:
+        jobs.start(config, name, activate=activate)
+    except (MdrError, ValueError) as e:
+        st.error(str(e), icon=":material/warning:")
+        return
+    st.session_state[SELECTED] = name
+    st.session_state.pop(DEFAULT_NAME, None)  # the next run is offered a new name
+    st.rerun()
+
+
+# --------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------
+def curves_figure(snap: jobs.JobSnapshot):
+    """Training loss (left axis) and validation accuracy per epoch (right axis)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("Training loss", "Validation accuracy"))
+    figure.add_trace(go.Scatter(x=snap.loss_steps, y=snap.loss, mode="lines+markers", name="training loss",
+                                line=dict(color=ACCENT), marker=dict(size=4),
+                                hovertemplate="step %{x}: loss %{y:.4f}<extra></extra>"), row=1, col=1)
+    figure.add_trace(go.Scatter(x=snap.val_epochs, y=[a * 100 for a in snap.val_acc], mode="lines+markers",
+                                name="validation accuracy", line=dict(color="#2e86de"),
+                                hovertemplate="epoch %{x}: %{y:.2f}%<extra></extra>"), row=1, col=2)
+    figure.update_xaxes(title_text="step", range=[0, max(snap.total_steps, 1)], row=1, col=1)
+    figure.update_xaxes(title_text="epoch", range=[0.5, max(snap.epochs, 1) + 0.5], dtick=1, row=1, col=2)
+    figure.update_yaxes(title_text="loss", rangemode="tozero", row=1, col=1)
+    low = min([a * 100 for a in snap.val_acc], default=90.0)
+    figure.update_yaxes(title_text="%", range=[min(90.0, low - 1), 100.2], row=1, col=2)
+    figure.update_layout(height=300, showlegend=False, margin=dict(l=10, r=10, t=30, b=10))
+    return figure
+
+
+def show_run(snap: jobs.JobSnapshot) -> None:
+    """Progress bar, ETA, curves, and Stop while it runs; the outcome after."""
+    elapsed = time.time() - snap.started if snap.active else (snap.finished or snap.started) - snap.started
+    if snap.active:
+        st.markdown(f"**Training {snap.who()}.**")
+    else:
+        st.markdown(f"**Latest run:** {snap.who()}, took {_duration(elapsed)}.")
+    eta = f" · about {_duration(snap.eta)} left" if snap.state == jobs.RUNNING and snap.step else ""
+    st.progress(snap.fraction, text=f"{snap.status} · {_duration(elapsed)} elapsed{eta}")
+    metrics = st.columns(4)
+    metrics[0].metric("Epoch", f"{snap.epoch} / {snap.epochs}")
+    metrics[1].metric("Step", f"{snap.step:,} / {snap.total_steps:,}" if snap.total_steps else "—")
+    metrics[2].metric("Training loss", f"{snap.loss[-1]:.4f}" if snap.loss else "—")
+    metrics[3].metric("Validation accuracy", _pct(snap.val_acc[-1]) if snap.val_acc else "—",
+                      help="5,000 training images held out; measured after each epoch.")
+    st.plotly_chart(curves_figure(snap), width="stretch", config={"displayModeBar": False})
+
+    if snap.active:
+        if snap.state == jobs.RUNNING:
+            st.button("Stop", icon=":material/stop:", on_click=jobs.stop, disabled=snap.stop_requested,
+                      help="Ends after the current step. Nothing is registered; the active model keeps "
+                           "serving, and you may then register the best model so far.")
+        else:
+            st.caption("Exporting, quantizing and measuring: this part cannot be stopped.")
+    elif snap.state == jobs.DONE:
+        st.success(snap.status, icon=":material/check_circle:")
+    elif snap.state == jobs.FAILED:
+        st.error(f"The run failed: {snap.error}. The model in use did not change.", icon=":material/error:")
+    elif snap.state == jobs.STOPPED:
+        st.info(snap.status, icon=":material/stop_circle:")
+        if not snap.registered_after_stop:
+            left, right = st.columns(2)
+            if left.button(f"Register it as '{snap.name}' (not activated)", icon=":material/save:"):
+                try:
+                    with st.spinner("Exporting and quantizing…"):
+                        jobs.register_stopped(activate=False)
+                    st.session_state[SELECTED] = snap.name
+                    st.rerun()
+                except MdrError as e:
+                    st.error(str(e), icon=":material/warning:")
+            right.button("Discard it", icon=":material/delete:", on_click=jobs.discard_stopped)
+
+
+def live_run() -> None:
+    """The run's panel, refreshed every second while it runs; a full rerun once it ends."""
+    snap = jobs.snapshot()
+    if snap is None:
+        return
+    was_active = st.session_state.get("train_was_active", False)
+    st.session_state["train_was_active"] = snap.active
+    if was_active and not snap.active:
+        st.rerun()  # the run just ended: refresh the whole page (results, registry)
+    show_run(snap)
+
+
+# --------------------------------------------------------------------------
+# A model's results
+# --------------------------------------------------------------------------
+@st.cache_data(show_spinner="Evaluating on the 10,000 MNIST test digits…", max_entries=8)
+def _evaluation(name: str, precision: str, stamp: float) -> dict[str, Any]:
+    return modelops.evaluation(name, precision)
+
+
+def _stamp(name: str, precision: str = "int8") -> float:
+    try:
+        return registry.onnx_path(name, precision).stat().st_mtime
+    except (OSError, MdrError):
+        return 0.0
+
+
+def confusion_figure(confusion: list[list[int]]):
+    """The whole 10x10 confusion matrix (log colour scale: the diagonal would hide the mistakes)."""
+    import plotly.graph_objects as go
+
+    counts = np.asarray(confusion, dtype=float)
+    figure = go.Figure(go.Heatmap(
+        z=np.log10(counts + 1), x=[str(d) for d in range(10)], y=[str(d) for d in range(10)],
+        customdata=counts, colorscale="Blues", showscale=False,
+        text=[[f"{v:.0f}" if v else "" for v in row] for row in counts], texttemplate="%{text}",
+        hovertemplate="a %{y} read as %{x}: %{customdata:.0f} times<extra></extra>",
+    ))
+    figure.update_layout(xaxis=dict(title="read as", type="category", side="top"),
+                         yaxis=dict(title="true digit", type="category", autorange="reversed"),
+                         height=420, margin=dict(l=10, r=10, t=40, b=10))
+    return figure
+
+
+def misclassified_gallery(wrong: list[dict[str, Any]], limit: int = 24, per_row: int = 8) -> None:
+    shown = wrong[:limit]
+    if not shown:
+        st.success("Every test digit is read correctly.", icon=":material/check_circle:")
+        return
+    for start in range(0, len(shown), per_row):
+        columns = st.columns(per_row, gap="small")
+        for column, item in zip(columns, shown[start:start + per_row]):
+            with column:
+                st.image(model_input_image(item["image"] / 255.0, scale=3), width=84)
+                st.caption(f"true **{item['true']}** → read **{item['predicted']}** ({item['confidence']:.0%})")
+
+
+def comparison_figure(report: dict[str, Any]):
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    rows = report["rows"]
+    names = [r["variant"] for r in rows]
+    colours = [ACCENT if "int8 static" in n else MUTED for n in names]
+    figure = make_subplots(rows=1, cols=3, subplot_titles=("Accuracy (%)", "File size (KB)",
+                                                           "Batch of 256 (ms)"))
+    for col, (values, fmt) in enumerate([([r["accuracy"] * 100 for r in rows], "{:.2f}"),
+                                         ([r["bytes"] / 1000 for r in rows], "{:.0f}"),
+                                         ([r["batch256_ms"] for r in rows], "{:.1f}")], start=1):
+        figure.add_trace(go.Bar(x=names, y=values, marker_color=colours, text=[fmt.format(v) for v in values],
+                                textposition="outside", hoverinfo="skip"), row=1, col=col)
+    accuracies = [r["accuracy"] * 100 for r in rows]
+    figure.update_yaxes(range=[max(0.0, min(accuracies) - 1), 100.3], row=1, col=1)
+    for col in (2, 3):
+        figure.update_yaxes(rangemode="tozero", row=1, col=col)
+    figure.update_layout(height=340, showlegend=False, margin=dict(l=10, r=10, t=30, b=10))
+    return figure
+
+
+def comparison_table(report: dict[str, Any]):
+    import pandas as pd
+
+    return pd.DataFrame([{
+        "variant": r["variant"], "file": r["file"], "accuracy": f"{r['accuracy']:.2%}",
+        "size": human_bytes(r["bytes"]), "batch 1 (ms)": round(r["batch1_ms"], 3),
+        "batch 256 (ms)": round(r["batch256_ms"], 1)} for r in report["rows"]])
+
+
+def model_results(name: str) -> None:
+    """Evaluation, export and quantization figures, comparison of one registered model."""
+    try:
+        card = registry.read_card(name)
+    except MdrError as e:
+        st.error(str(e), icon=":material/warning:")
+        return
+    evaluation_tab, export_tab, compare_tab = st.tabs(["Evaluation", "Export and quantization",
+                                                       "Comparison"])
+    with evaluation_tab:
+        try:
+            result = _evaluation(name, "int8", _stamp(name))
+        except MdrError as e:
+            st.error(f"{e} The model in use is not affected.", icon=":material/warning:")
+            result = None
+        if result is not None:
+            cols = st.columns(4)
+            cols[0].metric("Test accuracy (int8)", _pct(result["accuracy"]),
+                           help=f"{result['n']:,} MNIST test digits, never seen in training.")
+            cols[1].metric("Misread", f"{len(result['misclassified']):,} of {result['n']:,}")
+            canvas = modelops.saved_canvas_accuracy(name)
+            cols[2].metric("Canvas-like numbers", _pct(canvas["overall"]) if canvas else "—",
+                           help="Share of whole numbers drawn like on the canvas that are read exactly right.")
+            val = (card.get("metrics") or {}).get("val_accuracy")
+            cols[3].metric("Validation accuracy", _pct(val))
+            left, right = st.columns(2)
+            with left:
+                st.markdown("**Accuracy per digit**")
+                st.plotly_chart(per_class_chart(result["per_class"]), width="stretch",
+                                config={"displayModeBar": False})
+            with right:
+                st.markdown("**Confusion matrix** (rows: true digit)")
+                st.plotly_chart(confusion_figure(result["confusion"]), width="stretch",
+                                config={"displayModeBar": False})
+            st.markdown("**Misread test digits**, most confident mistakes first")
+            misclassified_gallery(result["misclassified"])
+            st.markdown("**Canvas-like numbers** (MNIST test digits drawn into whole numbers, exact reading)")
+            if canvas:
+                import pandas as pd
+
+                st.dataframe(pd.DataFrame([{"condition": c, "numbers": v["n"], "read exactly": f"{v['exact_rate']:.0%}",
+                                            "digits right": f"{v['digit_rate']:.0%}"}
+                                           for c, v in canvas["conditions"].items()]), hide_index=True)
+            if st.button("Measure" if not canvas else "Measure again", key=f"canvas_{name}",
+                         icon=":material/draw:"):
+                with st.spinner("Reading canvas-like numbers…"):
+                    modelops.canvas_accuracy(name)
+                st.rerun()
+    with export_tab:
+        outcome = st.session_state.pop(f"{OPERATION_OUTCOME}_{name}", None)
+        if outcome:
+            st.success(outcome, icon=":material/check_circle:")
+        onnx = card.get("onnx") or {}
+        sizes = (card.get("files") or {}).get("bytes") or {}
+        accuracy = (card.get("metrics") or {}).get("test_accuracy") or {}
+        cols = st.columns(3)
+        cols[0].metric("ONNX opset", onnx.get("opset", "—"))
+        diff = onnx.get("export_max_abs_diff")
+        cols[1].metric("Largest difference from torch", f"{diff:.1e}" if isinstance(diff, float) else "—",
+                       help="Largest absolute difference of the logits on 500 test digits, ONNX fp32 vs torch.")
+        calibration = onnx.get("calibration") or {}
+        cols[2].metric("int8 calibration", f"{calibration.get('images', '—')} digits, {calibration.get('method', '—')}")
+        import pandas as pd
+
+        st.dataframe(pd.DataFrame([{"precision": p, "file": f, "test accuracy": _pct(accuracy.get(p)),
+                                    "size": human_bytes(sizes[f]) if f in sizes else "—"}
+                                   for p, f in registry.ONNX_FILES.items()]), hide_index=True)
+        st.caption(f"int8 format: {onnx.get('int8_format', '—')}.")
+        rebuild_controls(name, card)
+    with compare_tab:
+        report = modelops.saved_comparison(name)
+        if report:
+            st.dataframe(comparison_table(report), hide_index=True)
+            st.plotly_chart(comparison_figure(report), width="stretch", config={"displayModeBar": False})
+            st.caption(f"Latency: median of {report['repeats']} runs on {report['threads']} CPU thread, "
+                       f"measured {report['measured']}.")
+        else:
+            st.info("Not measured yet.", icon=":material/info:")
+        if st.button("Measure" if not report else "Measure again", key=f"compare_{name}", icon=":material/speed:"):
+            with st.spinner("Measuring accuracy and speed of the four variants…"):
+                try:
+                    modelops.compare(name)
+                except MdrError as e:
+                    st.error(str(e), icon=":material/warning:")
+                    return
+            st.rerun()
+
+
+# --------------------------------------------------------------------------
+# Export and quantize a registered model again
+# --------------------------------------------------------------------------
+OPERATION_OUTCOME = "train_rebuild_outcome"
+MAX_CALIBRATION = 10_000
+_OPERATION = threading.Lock()  # one export or quantization at a time in this process
+
+
+def _clamp(value: Any, low: int, high: int, default: int) -> int:
+    return min(max(int(value), low), high) if isinstance(value, (int, float)) and value == value else default
+
+
+def rebuild_controls(name: str, card: dict[str, Any]) -> None:
+    """Export model.pt to ONNX again (opset), or quantize model.onnx to int8 again (calibration)."""
+    from mdr.training.export import CALIBRATION_METHODS, DEFAULT_OPSET, MAX_OPSET, MIN_OPSET
+
+    onnx = card.get("onnx") or {}
+    calibration = onnx.get("calibration") or {}
+    methods = list(CALIBRATION_METHODS)
+    method = calibration.get("method") if calibration.get("method") in methods else methods[0]
+    no_checkpoint = not (registry.model_dir(name) / registry.CHECKPOINT).is_file()
+    if no_checkpoint:
+        st.warning(f"Model '{name}' has no {registry.CHECKPOINT} (its torch checkpoint), so it cannot be exported "
+                   "or quantized again. Its files stay as they are.", icon=":material/warning:")
+    left, right = st.columns(2)
+    with left.container(border=True):
+        st.markdown("**Export to ONNX again**")
+        opset = st.number_input("ONNX opset", MIN_OPSET, MAX_OPSET, step=1, key=f"reexport_opset_{name}",
+                                value=_clamp(onnx.get("opset"), MIN_OPSET, MAX_OPSET, DEFAULT_OPSET),
+                                help=f"{MIN_OPSET} to {MAX_OPSET}: int8 quantization needs {MIN_OPSET} or later, "
+                                     f"and torch's exporter goes up to {MAX_OPSET}.")
+        st.caption(f"Writes {registry.ONNX_FILES['fp32']} again from {registry.CHECKPOINT}, checks it against "
+                   "torch and measures its test accuracy. The int8 files stay as they are until you quantize "
+                   "again.")
+        if st.button("Export to ONNX", key=f"reexport_{name}", icon=":material/upload_file:",
+                     disabled=no_checkpoint):
+            _rebuild(name, f"Exporting '{name}' to ONNX (opset {opset}) and measuring it on the 10,000 MNIST "
+                           "test digits…", lambda: modelops.reexport(name, opset=int(opset)), _exported)
+    with right.container(border=True):
+        st.markdown("**Quantize to int8 again**")
+        columns = st.columns(2)
+        size = columns[0].number_input("Calibration images", 1, MAX_CALIBRATION, step=100,
+                                       key=f"requantize_size_{name}",
+                                       value=_clamp(calibration.get("images"), 1, MAX_CALIBRATION, 500),
+                                       help="MNIST training digits (never test digits) that set the int8 ranges.")
+        method = columns[1].selectbox("Calibration method", methods, index=methods.index(method),
+                                      key=f"requantize_method_{name}",
+                                      help="minmax: the full range seen; percentile and entropy clip rare "
+                                           "extremes.")
+        st.caption(f"Writes {registry.ONNX_FILES['int8']} (static) and {registry.ONNX_FILES['int8-dynamic']} "
+                   f"again from {registry.ONNX_FILES['fp32']}, then measures their test accuracy.")
+        if st.button("Quantize to int8", key=f"requantize_{name}", icon=":material/compress:",
+                     disabled=no_checkpoint):
+            _rebuild(name, f"Quantizing '{name}' to int8 ({size:,} calibration digits, {method}) and measuring "
+                           "it on the 10,000 MNIST test digits…",
+                     lambda: modelops.requantize(name, calibration_size=int(size), method=method), _quantized)
+    st.caption(f"From the command line: `python -m mdr export --model {name} --opset N`, "
+               f"`python -m mdr quantize --model {name} --calibration-size N --calibration-method M`.")
+
+
+def _exported(card: dict[str, Any], active: bool) -> str:
+    onnx, accuracy = card["onnx"], card["metrics"]["test_accuracy"]
+    return (f"Exported {registry.ONNX_FILES['fp32']} (opset {onnx['opset']}): largest difference from torch "
+            f"{onnx['export_max_abs_diff']:.1e}; test accuracy fp32 {_pct(accuracy.get('fp32'))}. "
+            "The int8 files are unchanged: quantize again to rebuild them from it.")
+
+
+def _quantized(card: dict[str, Any], active: bool) -> str:
+    calibration, accuracy = card["onnx"]["calibration"], card["metrics"]["test_accuracy"]
+    size = (card.get("files") or {}).get("bytes", {}).get(registry.ONNX_FILES["int8"])
+    return (f"Quantized with {calibration['images']:,} calibration digits ({calibration['method']}): "
+            f"int8 {_pct(accuracy.get('int8'))} (fp32 {_pct(accuracy.get('fp32'))})"
+            + (f", {human_bytes(size)}." if size else ".")
+            + (" It is the active model: Recognize and Pipeline read with the new int8 file from now on."
+               if active else ""))
+
+
+def _rebuild(name: str, doing: str, operation, describe) -> None:
+    """Run ``operation`` (re-export or re-quantize) under a spinner; keep the outcome for the rerun."""
+    snap = jobs.snapshot()
+    if snap is not None and snap.active and snap.name == name:
+        st.error(f"A training run is building a new '{name}' right now, and its folder is replaced when the "
+                 "run ends. Export or quantize after the run. Nothing was changed.", icon=":material/warning:")
+        return
+    if not _OPERATION.acquire(blocking=False):
+        st.error("Another export or quantization is running in this app; try again when it is done. "
+                 "Nothing was changed.", icon=":material/hourglass_top:")
+        return
+    try:
+        with st.spinner(doing):
+            card = operation()
+    except (MdrError, ValueError, OSError) as e:
+        st.error(f"{e} The model in use is not affected.", icon=":material/error:")
+        return
+    finally:
+        _OPERATION.release()
+    st.session_state[f"{OPERATION_OUTCOME}_{name}"] = describe(card, name == registry.active_model_name())
+    st.rerun()  # the figures above come from the card and files just written
+
+
+# --------------------------------------------------------------------------
+# The registry
+# --------------------------------------------------------------------------
+def activate(name: str) -> None:
+    """Button callback: activate after checking the model loads; a failure is kept for the page."""
+    try:
+        modelops.activate(name)
+        st.session_state["train_activation"] = ("ok", f"'{name}' is now the active model: Recognize and "
+                                                      "Pipeline use it from now on.")
+    except MdrError as e:
+        st.session_state["train_activation"] = ("error", f"{e} The active model is still "
+                                                         f"'{registry.active_model_name()}'.")
+
+
+def registry_table() -> None:
+    outcome = st.session_state.pop("train_activation", None)
+    if outcome:
+        (st.success if outcome[0] == "ok" else st.error)(outcome[1])
+    rows = modelops.model_rows()
+    if not rows:
+        st.info("No models are registered.")
+        return
+    header = st.columns([3, 2, 2, 2, 2, 3, 2])
+    for column, title in zip(header, ["model", "int8 accuracy", "fp32 accuracy", "int8 size", "trained"]):
+        column.markdown(f"**{title}**")
+    for row in rows:
+        name = row["name"]
+        columns = st.columns([3, 2, 2, 2, 2, 3, 2], vertical_alignment="center")
+        label = f"**{name}**" + (" · :green-badge[active]" if row["active"] else "")
+        if name == registry.SHIPPED_MODEL:
+            label += " · :gray-badge[shipped]"
+        columns[0].markdown(label + (f"  \n:red[{row['problem']}]" if row["problem"] else ""))
+        columns[1].markdown(_pct(row["acc_int8"]))
+        columns[2].markdown(_pct(row["acc_fp32"]))
+        columns[3].markdown(human_bytes(row["int8_bytes"]) if row["int8_bytes"] else "—")
+        columns[4].markdown((row["created"] or "—")[:10])
+        columns[5].button("Activate", key=f"activate_{name}", on_click=activate, args=(name,),
+                          disabled=row["active"], icon=":material/power_settings_new:",
+                          help="Recognize and Pipeline switch to this model; no restart needed.")
+        with columns[6].popover("Files", icon=":material/download:"):
+            folder = registry.model_dir(name)
+            for filename in [*registry.ONNX_FILES.values(), registry.CARD]:
+                path = folder / filename
+                if path.is_file():
+                    st.download_button(filename, data=path.read_bytes, file_name=f"{name}-{filename}",
+                                       key=f"download_{name}_{filename}", on_click="ignore",
+                                       mime="application/json" if filename.endswith(".json")
+                                       else "application/octet-stream")

@@ -1,0 +1,1 @@
+"""Data sets: MNIST IDX files and numbers composed from digits as canvas strokes."""

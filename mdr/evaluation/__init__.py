@@ -1,0 +1,1 @@
+"""How well a model or the whole recognizer reads: MNIST digits and composed numbers."""

@@ -1,0 +1,79 @@
+"""The digit classifier: one ONNX Runtime session per model file, reused."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from mdr.errors import ModelError
+
+_SESSIONS: dict[tuple[str, int, int], "OnnxClassifier"] = {}
+_LOCK = threading.Lock()
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class OnnxClassifier:
+    """Probabilities of the ten digits for a batch of 28x28 inputs."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ModelError(f"The model file {self.path} is missing.")
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        options.intra_op_num_threads = 1
+        try:
+            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        except Exception as e:  # noqa: BLE001 - ORT raises many types for bad files
+            raise ModelError(f"The model file {self.path.name} is not a valid ONNX model ({type(e).__name__}).") from None
+        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
+        if len(inputs) != 1 or len(outputs) < 1:
+            raise ModelError(f"The model {self.path.name} must have one input and one output.")
+        shape = inputs[0].shape
+        if len(shape) != 4 or list(shape[1:]) != [1, 28, 28]:
+            raise ModelError(
+                f"The model {self.path.name} expects input of shape {shape}; a digit model takes [N, 1, 28, 28]."
+            )
+        self.input_name = inputs[0].name
+        try:
+            probe = self.session.run(None, {self.input_name: np.zeros((1, 1, 28, 28), np.float32)})[0]
+        except Exception as e:  # noqa: BLE001
+            raise ModelError(f"The model {self.path.name} failed on a test input ({type(e).__name__}).") from None
+        if probe.shape != (1, 10):
+            raise ModelError(f"The model {self.path.name} gives {probe.shape[1:]} outputs; a digit model gives 10.")
+
+    def predict_proba(self, batch: np.ndarray) -> np.ndarray:
+        batch = np.asarray(batch, np.float32)
+        if batch.shape[0] == 0:
+            return np.zeros((0, 10), np.float32)
+        logits = self.session.run(None, {self.input_name: batch.reshape(-1, 1, 28, 28)})[0]
+        return softmax(logits.astype(np.float32))
+
+
+def load_classifier(path: str | Path) -> OnnxClassifier:
+    """A shared session per file version: created once, reused by every caller.
+
+    A version is the file's path, modification time (ns) and size, so a file written again
+    (re-exported, re-quantized, retrained) gets a new session on the next call; callers that
+    hold the old session keep reading with it. Older versions of that path leave the cache.
+    """
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        raise ModelError(f"The model file {path} is missing.") from None
+    resolved = str(path.resolve())
+    key = (resolved, stat.st_mtime_ns, stat.st_size)
+    with _LOCK:
+        if key not in _SESSIONS:
+            _SESSIONS[key] = OnnxClassifier(path)
+            for old in [k for k in _SESSIONS if k[0] == resolved and k != key]:
+                del _SESSIONS[old]
+        return _SESSIONS[key]

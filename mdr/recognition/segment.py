@@ -1,0 +1,409 @@
+"""Find the digits in an ink mask: components, specks, merges, splits, lines.
+
+Each function takes and returns plain data, records the decision it made
+and why, and knows nothing about the model; the recognizer supplies the
+classifier's scores where a split must be judged.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from mdr.recognition.config import RecognizerConfig
+from mdr.recognition.results import Box, Component, MergeDecision
+
+SPECK_STROKES = 1.5
+"""A part no longer than this many stroke widths is a dot, not a digit."""
+SPLIT_ASPECT = 1.0
+"""Parts wider than this times their height may hold touching digits."""
+SPLIT_WIDTH = 1.7
+"""Parts wider than this times the drawing's typical digit width, too."""
+FULL_HEIGHT = 0.7
+"""Two parts at least this fraction of each other's height are both whole digits."""
+
+
+@dataclass
+class Part:
+    """A candidate digit: its box in the working image and its ink there."""
+
+    box: Box
+    mask: np.ndarray  # uint8 0/255, shape (h, w)
+    labels: tuple[int, ...]
+
+    @property
+    def aspect(self) -> float:
+        return self.box[2] / max(1, self.box[3])
+
+
+def find_components(mask: np.ndarray) -> tuple[np.ndarray, list[Component]]:
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    components = [
+        Component(label, (int(x), int(y), int(w), int(h)), int(area))
+        for label, (x, y, w, h, area) in enumerate(stats) if label > 0
+    ]
+    return labels, components
+
+
+def estimate_stroke_width(mask: np.ndarray) -> float:
+    """Brush width: twice the median distance-to-background along the ridges."""
+    x, y, w, h = cv2.boundingRect(mask)
+    if w == 0 or h == 0:
+        return 0.0
+    # Distances only need the ink's box (plus the zero border): same values, less work.
+    padded = cv2.copyMakeBorder(mask[y:y + h, x:x + w], 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    dist = cv2.distanceTransform(padded, cv2.DIST_L2, 3)
+    ridge = (dist > 0) & (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8)))
+    values = dist[ridge]
+    return float(2.0 * np.median(values)) if values.size else 1.0
+
+
+def remove_specks(components: list[Component], stroke_width: float,
+                  config: RecognizerConfig) -> tuple[list[Component], float]:
+    """Mark specks as dropped; return the kept ones and the typical digit height.
+
+    Size is judged against the tallest mark (a digit) and the brush width (a
+    dot is about one brush wide), so the rule holds at any drawing scale.
+    """
+    if not components:
+        return [], 0.0
+    tallest = max(c.box[3] for c in components)
+    relative = config.min_speck_size * tallest
+    absolute = SPECK_STROKES * stroke_width
+    limit = max(relative, absolute)
+    kept = []
+    for c in components:
+        longer = max(c.box[2], c.box[3])
+        if longer < limit:
+            c.kept = False
+            which = (f"{config.min_speck_size:.2f} x tallest mark ({tallest}px)" if relative >= absolute
+                     else f"{SPECK_STROKES} x stroke width ({stroke_width:.1f}px)")
+            c.reason = f"speck: {longer}px < {limit:.1f}px = {which}"
+        else:
+            c.reason = "kept"
+            kept.append(c)
+    if not kept:
+        return [], 0.0
+    heights = np.array([c.box[3] for c in kept], float)
+    typical = float(np.median(heights[heights >= FULL_HEIGHT * heights.max()]))
+    return kept, typical
+
+
+def _union(a: Box, b: Box) -> Box:
+    x0, y0 = min(a[0], b[0]), min(a[1], b[1])
+    x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def _merge_score(a: Box, b: Box, digit_height: float, config: RecognizerConfig) -> tuple[float, float, bool, str]:
+    """(overlap of the narrower, merged height / digit height, join?, why)."""
+    overlap = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    narrow, wide = sorted((a[2], b[2]))
+    overlap_narrow = overlap / max(1, narrow)
+    overlap_wide = overlap / max(1, wide)
+    merged = _union(a, b)
+    height_ratio = merged[3] / max(1.0, digit_height)
+    gap = max(0, max(a[1], b[1]) - min(a[1] + a[3], b[1] + b[3]))
+    short, tall = sorted((a[3], b[3]))
+    if height_ratio > 1.5:
+        return overlap_narrow, height_ratio, False, "together they would be taller than a digit"
+    if gap > 0.5 * digit_height:
+        return overlap_narrow, height_ratio, False, f"vertical gap {gap}px too large"
+    vertical = (min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])) / max(1, short)
+    if vertical < 0.5:
+        joined = overlap_narrow >= config.merge_overlap
+        why = (f"strokes stacked one above the other, overlapping {overlap_narrow:.0%} of the narrower "
+               + (">=" if joined else "<") + f" {config.merge_overlap:.0%}")
+        return overlap_narrow, height_ratio, joined, why
+    if short >= FULL_HEIGHT * tall:
+        joined = overlap_wide >= 0.6
+        why = (f"two whole-height parts side by side overlapping {overlap_wide:.0%} of the wider"
+               + (" (one digit)" if joined else " (two digits)"))
+        return overlap_narrow, height_ratio, joined, why
+    joined = overlap_narrow >= config.merge_overlap
+    why = (f"partial stroke overlaps {overlap_narrow:.0%} of its width "
+           + (">=" if joined else "<") + f" {config.merge_overlap:.0%}")
+    return overlap_narrow, height_ratio, joined, why
+
+
+def merge_components(kept: list[Component], labels: np.ndarray, digit_height: float,
+                     config: RecognizerConfig) -> tuple[list[Part], list[MergeDecision]]:
+    """Join the strokes of one digit (a lifted 5 bar, a two-stroke 4 or 7)."""
+    groups: list[tuple[Box, list[int]]] = [(c.box, [c.label]) for c in kept]
+    decisions: list[MergeDecision] = []
+    seen: set[tuple[int, int]] = set()
+    while len(groups) > 1:
+        best = None
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                a, b = groups[i][0], groups[j][0]
+                if min(a[0] + a[2], b[0] + b[2]) <= max(a[0], b[0]):
+                    continue  # no horizontal overlap: never one digit
+                overlap, ratio, joined, why = _merge_score(a, b, digit_height, config)
+                key = (min(groups[i][1]), min(groups[j][1]))
+                if key not in seen:
+                    seen.add(key)
+                    decisions.append(MergeDecision(key, overlap, ratio, joined, why))
+                if joined and (best is None or overlap > best[0]):
+                    best = (overlap, i, j)
+        if best is None:
+            break
+        _, i, j = best
+        merged = (_union(groups[i][0], groups[j][0]), groups[i][1] + groups[j][1])
+        groups = [g for k, g in enumerate(groups) if k not in (i, j)] + [merged]
+    parts = []
+    for box, group_labels in groups:
+        x, y, w, h = box
+        crop = labels[y:y + h, x:x + w]
+        inside = crop == group_labels[0] if len(group_labels) == 1 else np.isin(crop, group_labels)
+        mask = inside.astype(np.uint8) * 255
+        parts.append(Part(box, mask, tuple(sorted(group_labels))))
+    return parts, decisions
+
+
+def typical_width(parts: list[Part]) -> float | None:
+    """Median width of the parts shaped like single digits, when there are
+    enough of them to say (at least two)."""
+    widths = [p.box[2] for p in parts if p.aspect <= 1.0]
+    return float(np.median(widths)) if len(widths) >= 2 else None
+
+
+def needs_split(part: Part, digit_height: float, config: RecognizerConfig,
+                digit_width: float | None = None) -> bool:
+    """Wider than a single digit is drawn: a candidate for splitting.
+
+    Wide for its height, or much wider than the other digits of the drawing.
+    """
+    if not config.split_enabled or part.box[2] <= 0.4 * digit_height:
+        return False
+    sensitivity = max(1e-3, config.split_sensitivity)
+    if part.aspect > SPLIT_ASPECT / sensitivity:
+        return True
+    return digit_width is not None and part.box[2] > SPLIT_WIDTH * digit_width / sensitivity
+
+
+def split_candidates(part: Part, stroke_width: float, digit_height: float) -> list[tuple[int, str]]:
+    """Cut positions (x within the part) worth trying, left to right.
+
+    Touching digits meet where little ink stands in a column (the vertical
+    profile has a valley), where the upper contour dips, or where the lower
+    contour rises. About four candidates per expected digit are kept.
+    """
+    mask = part.mask > 0
+    h, w = mask.shape
+    margin = max(2, int(round(max(0.1 * h, stroke_width))))
+    if w - 2 * margin <= 1:
+        return []
+    has_ink = mask.any(axis=0)
+    smooth = max(1.0, stroke_width / 3)
+    profile = cv2.GaussianBlur(mask.sum(axis=0).astype(np.float32).reshape(1, -1), (0, 0), smooth).ravel()
+    top = np.where(has_ink, mask.argmax(axis=0), h).astype(np.float32)
+    bottom = np.where(has_ink, h - 1 - mask[::-1].argmax(axis=0), -1).astype(np.float32)
+    window = np.arange(margin, w - margin)
+    spacing = max(2.0, stroke_width / 2)
+    budget = max(3, int(round(4 * w / max(1.0, 0.7 * digit_height))))
+    found: list[tuple[int, str]] = []
+
+    def local_extrema(values: np.ndarray) -> np.ndarray:
+        v = values[window]
+        left, right = np.r_[np.inf, v[:-1]], np.r_[v[1:], np.inf]
+        return window[(v <= left) & (v <= right)]
+
+    for values, source in ((profile, "profile"), (-top, "top contour"), (bottom, "bottom contour")):
+        extrema = local_extrema(values)
+        for x in extrema[np.argsort(values[extrema], kind="stable")]:
+            if len(found) >= budget:
+                break
+            if all(abs(int(x) - y) > spacing for y, _ in found):
+                found.append((int(x), source))
+    return sorted(found)
+
+
+def cut_paths(mask: np.ndarray, xs: list[int], band: int, ink_cost: float = 12.0,
+              step_cost: float = 0.4) -> list[np.ndarray]:
+    """For each column in ``xs``, the cheapest top-to-bottom path near it.
+
+    Touching digits are seldom separable by a straight vertical line (they
+    slant, lean on each other); a path crosses as little ink as it can, moving
+    at most one column per row and staying within ``band`` columns of its x.
+    All paths are found together, one row at a time.
+    """
+    if not xs:
+        return []
+    h, w = mask.shape
+    offsets = np.arange(-band, band + 1)
+    columns = np.asarray(xs)[:, None] + offsets[None, :]  # (k, 2*band+1)
+    inside = (columns >= 0) & (columns < w)
+    clipped = np.clip(columns, 0, w - 1)
+    ink = mask > 0
+    total = np.where(inside, step_cost * np.abs(offsets)[None, :], np.inf)
+    total = total + np.where(ink[0, clipped], ink_cost, 0.0)
+    moves = np.zeros((h,) + columns.shape, np.int8)
+    pad = np.full((len(xs), 1), np.inf)
+    for row in range(1, h):
+        left = np.hstack([pad, total[:, :-1]]) + step_cost
+        right = np.hstack([total[:, 1:], pad]) + step_cost
+        stacked = np.stack([left, total, right])
+        choice = stacked.argmin(axis=0)
+        total = np.take_along_axis(stacked, choice[None], 0)[0]
+        total = np.where(inside, total + np.where(ink[row, clipped], ink_cost, 0.0), np.inf)
+        moves[row] = choice - 1
+    paths = []
+    for k in range(len(xs)):
+        position = int(total[k].argmin())
+        path = np.empty(h, np.int64)
+        for row in range(h - 1, -1, -1):
+            path[row] = columns[k, position]
+            if row > 0:
+                position += int(moves[row, k, position])
+        paths.append(path)
+    return paths
+
+
+def piece_between(part: Part, left: np.ndarray | None, right: np.ndarray | None) -> Part | None:
+    """The ink of ``part`` between two cut paths (None: the part's edge)."""
+    h, w = part.mask.shape
+    # Only the columns the two paths enclose can hold the piece's ink.
+    x0 = max(0, int(left.min())) if left is not None else 0
+    x1 = min(w, int(right.max())) if right is not None else w
+    if x1 <= x0:
+        return None
+    columns = np.arange(x0, x1)[None, :]
+    keep = np.ones((h, x1 - x0), bool)
+    if left is not None:
+        keep &= columns >= left[:, None]
+    if right is not None:
+        keep &= columns < right[:, None]
+    mask = np.where(keep, part.mask[:, x0:x1], 0).astype(np.uint8)
+    return tighten(mask, (part.box[0] + x0, part.box[1]), part.labels)
+
+
+def tighten(mask: np.ndarray, origin: tuple[int, int], labels: tuple[int, ...]) -> Part | None:
+    """The part made of ``mask``'s ink, cropped to it (None when empty)."""
+    x0, y0, bw, bh = cv2.boundingRect(mask)
+    if bw == 0 or bh == 0:
+        return None
+    x1, y1 = x0 + bw, y0 + bh
+    box = (origin[0] + int(x0), origin[1] + int(y0), int(x1 - x0), int(y1 - y0))
+    return Part(box, np.ascontiguousarray(mask[y0:y1, x0:x1]), labels)
+
+
+def group_lines(boxes: list[Box]) -> list[list[int]]:
+    """Indices of ``boxes`` per line (top to bottom), each left to right.
+
+    Lines are traced through the tall boxes, walking left to right: a box
+    joins the line whose latest box it overlaps most vertically, so a line may
+    slope gently. Short boxes (a stray stroke, a small digit) then join the
+    line nearest to them vertically; they never start a line of their own.
+    """
+    if not boxes:
+        return []
+    tallest = max(b[3] for b in boxes)
+    tall = [k for k in range(len(boxes)) if boxes[k][3] >= 0.5 * tallest]
+    short = [k for k in range(len(boxes)) if boxes[k][3] < 0.5 * tallest]
+    lines: list[list[int]] = []
+    for index in sorted(tall, key=lambda k: boxes[k][0] + boxes[k][2] / 2):
+        x, y, w, h = boxes[index]
+        best, best_overlap = None, 0.3
+        for line in lines:
+            lx, ly, lw, lh = boxes[line[-1]]
+            overlap = (min(y + h, ly + lh) - max(y, ly)) / max(1, min(h, lh))
+            if overlap > best_overlap:
+                best, best_overlap = line, overlap
+        if best is None:
+            lines.append([index])
+        else:
+            best.append(index)
+
+    def centre(k: int) -> float:
+        return boxes[k][1] + boxes[k][3] / 2
+
+    for index in short:
+        nearest = min(lines, key=lambda line: min(abs(centre(index) - centre(k)) for k in line))
+        nearest.append(index)
+    for line in lines:
+        line.sort(key=lambda k: boxes[k][0] + boxes[k][2] / 2)
+    lines.sort(key=lambda line: float(np.mean([centre(k) for k in line])))
+    return lines
+
+
+CUT_COST = 1.0
+"""Log-score a segmentation pays per cut: a cut must be earned by pieces the
+classifier is clearly surer of than of the whole."""
+
+
+WIDE_ASPECT = 1.2
+"""Pieces wider than this times their height start to pay for their width."""
+WIDTH_COST = 3.0
+
+
+def width_penalty(width: int, height: float, config: RecognizerConfig) -> float:
+    """Single digits are rarely much wider than tall: width beyond that costs."""
+    aspect = width / max(1.0, height) * config.split_sensitivity
+    return WIDTH_COST * max(0.0, aspect - WIDE_ASPECT)
+
+
+def piece_spans(cuts: list[int], width: int, height: float) -> list[tuple[int, int]]:
+    """Index pairs (i, j) of boundaries (0 = left edge, len+1 = right edge)
+    whose piece is narrow enough to be one digit; the whole part is always in."""
+    edges = [0] + cuts + [width]
+    spans = [(0, len(edges) - 1)]
+    for i in range(len(edges)):
+        for j in range(i + 1, len(edges)):
+            if (i, j) != spans[0] and edges[j] - edges[i] <= 1.6 * height:
+                spans.append((i, j))
+    return spans
+
+
+SIDE_HOLES_COST = 2.0
+"""Log-score a piece pays for holding loops side by side: no single digit
+does (an 8's loops are stacked), two touching 0s, 6s, 8s or 9s do."""
+
+
+def has_side_by_side_holes(mask: np.ndarray, stroke_width: float) -> bool:
+    """True when the ink encloses two holes next to each other horizontally."""
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return False
+    min_area = max(4.0, (0.5 * stroke_width) ** 2)
+    centres = []
+    for contour, (_, _, _, parent) in zip(contours, hierarchy[0]):
+        if parent >= 0 and cv2.contourArea(contour) >= min_area:
+            x, y, w, h = cv2.boundingRect(contour)
+            centres.append((x + w / 2, y + h / 2))
+    width = mask.shape[1]
+    return any(abs(ax - bx) > max(abs(ay - by), 0.25 * width)
+               for i, (ax, ay) in enumerate(centres) for bx, by in centres[i + 1:])
+
+
+def best_segmentation(n_edges: int, scores: dict[tuple[int, int], float]) -> tuple[float, list[int], list[float]]:
+    """Most probable way to cut: maximize the sum of piece scores minus CUT_COST
+    per cut (dynamic programming over the boundaries, left to right).
+
+    Returns the best total, the interior boundaries used, and for each interior
+    boundary the best total of any segmentation through it.
+    """
+    last = n_edges - 1
+    forward = [-np.inf] * n_edges
+    back = [-1] * n_edges
+    forward[0] = 0.0
+    for j in range(1, n_edges):
+        for i in range(j):
+            if (i, j) in scores and forward[i] > -np.inf:
+                value = forward[i] + scores[(i, j)] - (CUT_COST if i > 0 else 0.0)
+                if value > forward[j]:
+                    forward[j], back[j] = value, i
+    backward = [-np.inf] * n_edges
+    backward[last] = 0.0
+    for i in range(last - 1, -1, -1):
+        for j in range(i + 1, n_edges):
+            if (i, j) in scores and backward[j] > -np.inf:
+                backward[i] = max(backward[i], backward[j] + scores[(i, j)] - (CUT_COST if j < last else 0.0))
+    path, node = [], last
+    while node > 0:
+        node = back[node]
+        if node > 0:
+            path.append(node)
+    through = [forward[k] + backward[k] - CUT_COST for k in range(1, last)]
+    return forward[last], sorted(path), through

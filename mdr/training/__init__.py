@@ -1,0 +1,1 @@
+"""Training the digit network: nets, augmentation, the training loop, ONNX export and int8."""
