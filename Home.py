@@ -1,7 +1,7 @@
 """Home: what the app does and which model it uses."""
 import streamlit as st
 
-from mdr.app import widgets as ui
+from mdr.app import model_card
 
 st.set_page_config(page_title="Multi-Digit Recognizer", page_icon=":material/pin:", layout="centered")
 
@@ -21,4 +21,4 @@ st.markdown(
 st.page_link("pages/1_Recognize.py", label="Recognize a number", icon=":material/draw:")
 
 st.divider()
-ui.show_model_card()
+model_card.show_model_card()

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from mdr.recognition import imageio
-from mdr.app import widgets as ui
+from mdr.app import canvas_input, reading, result_view
 
 st.set_page_config(page_title="Recognize · Multi-Digit Recognizer", page_icon=":material/draw:",
                    layout="wide")
@@ -15,24 +15,24 @@ with draw_tab:
     hint.markdown("Draw a number with the mouse, digits side by side. "
                   "A second row of digits is read as a second line.")
     brush = brush_column.slider("Brush width", min_value=6, max_value=40, value=18)
-    canvas = ui.drawing_canvas(brush)
+    canvas = canvas_input.drawing_canvas(brush)
     with st.container(horizontal=True):
         recognize = st.button("Recognize", type="primary", icon=":material/search:")
-        st.button("Clear", icon=":material/ink_eraser:", on_click=ui.clear_canvas)
-        st.caption(ui.canvas_status(canvas))
+        st.button("Clear", icon=":material/ink_eraser:", on_click=canvas_input.clear_canvas)
+        st.caption(canvas_input.canvas_status(canvas))
     if recognize:
-        if ui.canvas_is_empty(canvas):
-            ui.clear_results()
-            st.info(ui.EMPTY_CANVAS_MESSAGE, icon=":material/draw:")
+        if canvas_input.canvas_is_empty(canvas):
+            reading.clear_results()
+            st.info(canvas_input.EMPTY_CANVAS_MESSAGE, icon=":material/draw:")
         else:
-            ui.recognize_into_state(lambda: canvas.image_data, source="the drawing")
+            reading.recognize_into_state(lambda: canvas.image_data, source="the drawing")
 
 with upload_tab:
     upload = st.file_uploader("Upload an image (PNG or JPEG) of a handwritten number",
                               type=["png", "jpg", "jpeg"])
-    if upload is not None and upload.file_id != st.session_state.get(ui.LAST_UPLOAD_ID):
-        st.session_state[ui.LAST_UPLOAD_ID] = upload.file_id
-        ui.recognize_into_state(lambda: imageio.decode_image(upload.getvalue()),
+    if upload is not None and upload.file_id != st.session_state.get(reading.LAST_UPLOAD_ID):
+        st.session_state[reading.LAST_UPLOAD_ID] = upload.file_id
+        reading.recognize_into_state(lambda: imageio.decode_image(upload.getvalue()),
                                 source=f"upload: {upload.name}")
 
-ui.show_last_result()
+result_view.show_last_result()

@@ -6,10 +6,9 @@ import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from mdr.app import export_intermediates
-from mdr.app import gallery
+from mdr.app import export_intermediates, gallery
 from mdr.recognition import imageio
-from mdr.app import widgets as ui
+from mdr.app import canvas_input, charts, reading, result_view
 from mdr.app import pipeline_view as pv
 from mdr.recognition.config import DEFAULT_CONFIG
 from mdr.errors import MdrError, ModelError, NothingToReadError
@@ -65,7 +64,7 @@ def knob_widgets() -> dict:
 
 def choose_image():
     """The image to explain, where it came from, and the number drawn (when known)."""
-    has_last = st.session_state.get(ui.LAST_IMAGE) is not None
+    has_last = st.session_state.get(reading.LAST_IMAGE) is not None
     st.session_state.setdefault(SOURCE_KEY, SOURCE_RECOGNIZE if has_last else SOURCE_GALLERY)
     source = st.radio("Image to explain", SOURCES, key=SOURCE_KEY, horizontal=True,
                       label_visibility="collapsed")
@@ -77,12 +76,12 @@ def choose_image():
         st.caption(f"{item.description} Drawn: **{item.number.replace(chr(10), ' / ')}**.")
         return gallery.read_example(item), f"gallery: {item.title}", item.number
     if source == SOURCE_RECOGNIZE:
-        image = st.session_state.get(ui.LAST_IMAGE)
+        image = st.session_state.get(reading.LAST_IMAGE)
         if image is None:
-            error = st.session_state.get(ui.LAST_ERROR)
+            error = st.session_state.get(reading.LAST_ERROR)
             if error is not None:
                 st.caption("The last attempt on the Recognize page had no usable image:")
-                ui.show_error(error)
+                reading.show_error(error)
             else:
                 st.info("Nothing has been read on the Recognize page yet: draw or upload a number "
                         "there, or pick another source here.", icon=":material/draw:")
@@ -91,16 +90,16 @@ def choose_image():
             except StreamlitAPIException:  # this page run on its own, without the app around it
                 st.markdown("Open **Recognize** in the sidebar.")
             return None, "", None
-        where = st.session_state.get(ui.LAST_SOURCE) or "the Recognize page"
+        where = st.session_state.get(reading.LAST_SOURCE) or "the Recognize page"
         st.caption(f"The last image read on the Recognize page ({where}).")
         return image, where, None
     if source == SOURCE_DRAW:
         brush = st.slider("Brush width", min_value=6, max_value=40, value=18, step=1,
                           key="pipeline_brush")
-        canvas = ui.drawing_canvas(brush)
+        canvas = canvas_input.drawing_canvas(brush)
         st.caption("Every change of the drawing runs the pipeline again; use the canvas toolbar to "
                    "undo or clear.")
-        if ui.canvas_is_empty(canvas):
+        if canvas_input.canvas_is_empty(canvas):
             st.info("Draw a number on the canvas to see how it is read.", icon=":material/draw:")
             return None, "", None
         return canvas.image_data, "the drawing", None
@@ -277,7 +276,7 @@ def show_steps(image, recognition, config, stopped: bool, expected: str | None) 
         step_header(11)
         left, right = st.columns([2, 3], vertical_alignment="center")
         with left:
-            ui.show_number(recognition.number)
+            result_view.show_number(recognition.number)
             if expected is not None:
                 if expected == recognition.number:
                     st.success(f"Drawn: {expected.replace(chr(10), ' / ')} — read correctly.",
@@ -288,7 +287,7 @@ def show_steps(image, recognition, config, stopped: bool, expected: str | None) 
                                "it went wrong; try the knobs.", icon=":material/search:")
             st.metric("Total time", f"{recognition.total_ms:.1f} ms")
         with right:
-            st.plotly_chart(ui.timings_chart(recognition.timings_ms), width="stretch",
+            st.plotly_chart(charts.timings_chart(recognition.timings_ms), width="stretch",
                             config={"displayModeBar": False})
 
 
@@ -311,27 +310,27 @@ if changed:
 try:
     image, source, expected = choose_image()
 except MdrError as error:  # a corrupt or oversized upload: the same words as on Recognize
-    ui.show_error(error)
+    reading.show_error(error)
     st.stop()
 if image is None:
     st.stop()
 
 recognition, error = None, None
 try:
-    recognition = ui.get_recognizer().recognize(np.asarray(image), config)
+    recognition = reading.get_recognizer().recognize(np.asarray(image), config)
 except NothingToReadError as e:
     recognition, error = e.recognition, e
 except MdrError as e:
-    ui.show_error(e)
+    reading.show_error(e)
     st.stop()
 except Exception as e:  # never a traceback on the page
     log.exception("Unexpected failure while explaining %s", source)
-    ui.show_error(ModelError(f"Something unexpected went wrong while reading the image "
+    reading.show_error(ModelError(f"Something unexpected went wrong while reading the image "
                              f"({type(e).__name__}: {e}). Try again, or try another image."))
     st.stop()
 
 if error is not None:
-    ui.show_error(error)
+    reading.show_error(error)
     if recognition is None:
         st.stop()
     st.caption("What the recognizer saw before it stopped:")

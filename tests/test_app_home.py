@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mdr.models import registry
-from mdr.app import widgets as ui
+from mdr.app import model_card
 
 HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
 
@@ -21,7 +21,7 @@ def run_home() -> AppTest:
 
 def test_home_shows_the_active_models_accuracy():
     card = registry.read_card(registry.active_model_name())  # the shipped model has a card
-    facts = ui.card_summary(card)
+    facts = model_card.card_summary(card)
     assert facts["acc_int8"] is not None and facts["acc_fp32"] is not None, "card has no accuracies"
 
     at = run_home()

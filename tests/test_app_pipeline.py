@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mdr.app import gallery
-from mdr.app import widgets as ui
+from mdr.app import gallery, reading
 from mdr.app import pipeline_view as pv
 from mdr.recognition.config import DEFAULT_CONFIG
 from mdr.errors import NothingToReadError
@@ -215,7 +214,7 @@ def test_reset_puts_every_knob_back(recognizer):
 
 def test_last_image_from_recognize_is_explained(recognizer):
     image = compose_number("4071")
-    at = open_page(**{ui.LAST_IMAGE: image, ui.LAST_SOURCE: "the drawing"})
+    at = open_page(**{reading.LAST_IMAGE: image, reading.LAST_SOURCE: "the drawing"})
     assert at.radio(key="pipeline_source").value == "Last image from Recognize"
     assert headings(at) == HEADINGS
     assert shown_number(at) == recognizer.recognize(image).number
@@ -284,6 +283,6 @@ def test_any_image_the_recognizer_takes_is_shown(recognizer, kind):
         "grey + alpha": np.dstack([np.zeros_like(ink), ink]),
         "canvas RGBA": np.dstack([ink, ink, ink, np.full_like(ink, 255)]),
     }[kind]
-    at = open_page(**{ui.LAST_IMAGE: image, ui.LAST_SOURCE: kind})
+    at = open_page(**{reading.LAST_IMAGE: image, reading.LAST_SOURCE: kind})
     assert headings(at) == HEADINGS
     assert shown_number(at) == recognizer.recognize(image).number

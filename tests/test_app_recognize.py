@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from number_images import compose_number, png_bytes
-from mdr.app import widgets as ui
+from mdr.app import canvas_input, figures, reading
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "1_Recognize.py")
 
@@ -52,12 +52,12 @@ def test_uploaded_number_is_read_back(page, number_png, text, dark_ink):
     at = upload(page, "number.png", number_png(text, dark_ink=dark_ink))
     assert not at.error, [e.value for e in at.error]
     assert shown_number(at) == text
-    recognition = at.session_state[ui.LAST_RECOGNITION]
+    recognition = at.session_state[reading.LAST_RECOGNITION]
     assert recognition.number == text
-    assert isinstance(at.session_state[ui.LAST_IMAGE], np.ndarray)
-    assert at.session_state[ui.LAST_SOURCE] == "upload: number.png"
+    assert isinstance(at.session_state[reading.LAST_IMAGE], np.ndarray)
+    assert at.session_state[reading.LAST_SOURCE] == "upload: number.png"
     # one enlarged model input per digit (plus the annotated input and the selected digit)
-    pictures = [m for m in at.markdown if ui.INLINE_PICTURE in m.value and "base64," in m.value]
+    pictures = [m for m in at.markdown if figures.INLINE_PICTURE in m.value and "base64," in m.value]
     assert len(pictures) >= len(text.replace("\n", "")) + 2
     assert len(at.selectbox) == 1 and len(at.selectbox[0].options) == len(recognition.digits)
     assert at.get("plotly_chart"), "the probability chart is shown"
@@ -87,7 +87,7 @@ def test_jpeg_upload_is_read(page, number_png):
 def test_recognize_with_nothing_drawn_says_so(page):
     page.button[0].click().run()
     assert not page.exception
-    assert [i.value for i in page.info] == [ui.EMPTY_CANVAS_MESSAGE]
+    assert [i.value for i in page.info] == [canvas_input.EMPTY_CANVAS_MESSAGE]
     assert shown_number(page) is None and not page.error
 
 
@@ -98,7 +98,7 @@ def test_blank_upload_is_a_friendly_message(page, blank):
     assert not at.error
     assert len(at.warning) == 1
     assert "Traceback" not in at.warning[0].value
-    assert at.session_state[ui.LAST_ERROR] is not None
+    assert at.session_state[reading.LAST_ERROR] is not None
 
 
 @pytest.mark.parametrize("data", [b"this is not an image", b"\x89PNG\r\n\x1a\n" + b"\0" * 40])
@@ -123,7 +123,7 @@ def test_clear_forgets_the_result(page, number_png):
     assert shown_number(at) == "40"
     at.button[1].click().run()
     assert shown_number(at) is None
-    assert at.session_state[ui.CANVAS_CLEARS] == 1
+    assert at.session_state[canvas_input.CANVAS_CLEARS] == 1
 
 
 def _png(image) -> bytes:

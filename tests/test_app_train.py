@@ -87,8 +87,7 @@ def test_a_typed_name_survives_the_minute_changing_before_start(models, monkeypa
     # name field would become a new widget when the minute changed and the typed name be lost
     from datetime import datetime
 
-    from mdr.app import jobs
-    from mdr.app import train_view
+    from mdr.app import jobs, train_view
 
     clock = {"now": datetime(2026, 12, 1, 21, 9, 59)}
 

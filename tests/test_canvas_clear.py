@@ -16,12 +16,12 @@ from streamlit.testing.v1 import AppTest
 def _canvas_page() -> None:
     import streamlit as st
 
-    from mdr.app import widgets as ui
+    from mdr.app import canvas_input
 
-    canvas = ui.drawing_canvas(18)
-    st.button("Clear", on_click=ui.clear_canvas)
-    st.caption(ui.canvas_status(canvas))
-    st.text(f"empty={ui.canvas_is_empty(canvas)}")
+    canvas = canvas_input.drawing_canvas(18)
+    st.button("Clear", on_click=canvas_input.clear_canvas)
+    st.caption(canvas_input.canvas_status(canvas))
+    st.text(f"empty={canvas_input.canvas_is_empty(canvas)}")
 
 
 def _drawing(strokes: int) -> dict:

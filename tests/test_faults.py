@@ -263,12 +263,12 @@ def test_uploads_are_capped_and_model_files_come_only_from_validated_names():
 
 
 def test_the_app_repairs_and_cleans_up_when_it_starts(models):
-    from mdr.app import widgets as ui
+    from mdr.app import reading
 
     (models / "active.json").write_text('{"name": "../other"}')
     leftover = models / ".gone.building-999999999-abc"
     leftover.mkdir()
-    notes = ui.start_up()
+    notes = reading.start_up()
     assert json.loads((models / "active.json").read_text()) == {"name": SHIPPED}
     assert not leftover.exists()
     assert len(notes) == 2 and "not a valid model name" in notes[0] and "Removed 1 leftover" in notes[1]

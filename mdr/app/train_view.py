@@ -14,7 +14,10 @@ from mdr.models import operations as modelops
 from mdr.models import registry
 from mdr.errors import MdrError
 from mdr.training.config import TrainConfig
-from mdr.app.widgets import ACCENT, MUTED, human_bytes, mistakes_chart, model_input_image, per_class_chart
+from mdr.app.charts import mistakes_chart, per_class_chart
+from mdr.app.figures import model_input_image
+from mdr.app.model_card import human_bytes
+from mdr.app.theme import ACCENT, MUTED
 
 SELECTED = "train_selected_model"
 DEFAULT_NAME = "train_default_name"
