@@ -2,8 +2,8 @@
 
 Each session is its own Playwright context (its own cookies, so its own Streamlit
 session) in one headless Chromium. A round is: every session draws a number with
-the mouse on the Recognize page, presses Recognize, waits for the number, checks
-it, and clears the canvas; all sessions do this at the same time.
+the mouse on the Recognize page ("Read as I draw" switched off), presses Recognize, waits for the
+number, checks it, and clears the canvas; all sessions do this at the same time.
 
 Chromium runs at a lower CPU priority (``nice``) than the server: in use, the browsers are on
 other machines, and twenty of them would otherwise take most of this machine's cores from
@@ -120,6 +120,10 @@ async def open_session(browser, url: str, viewport=None):
     page.on("pageerror", lambda e: page.mdr_errors.append(f"page error: {e}"))
     await page.goto(f"{url}/Recognize")
     await page.wait_for_selector(CANVAS, state="visible")
+    await _wait_idle(page)
+    # the response figure is click-to-number: this harness reads on Recognize, with "Read as I
+    # draw" off (bench/browser_latency.py measures reading as one draws)
+    await page.get_by_text("Read as I draw").click()
     await _wait_idle(page)
     return context, page
 

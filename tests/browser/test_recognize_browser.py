@@ -131,3 +131,34 @@ def test_clear_empties_the_canvas_in_place(page, app_url):
     draw(page, canvas, "4", 120, 20)
     assert page.evaluate("canvas => canvas.isConnected", drawing)
     assert recognize(page) == "4"
+
+
+def _number_shown(page, text: str) -> None:
+    page.wait_for_function("text => { const n = document.querySelector('.mdr-number');"
+                           " return n !== null && n.innerText.trim() === text; }", arg=text)
+
+
+def test_a_drawn_number_is_read_without_pressing_recognize(page, app_url, artifacts):
+    canvas = open_recognize(page, app_url)
+    assert page.get_by_role("switch", name="Read as I draw").is_checked()
+    clicks = page.evaluate("() => { window.__clicks = 0; document.addEventListener('click', e => "
+                           "{ if (e.target.closest('button')) window.__clicks++; }, true); return window.__clicks; }")
+    draw(page, canvas, "3958", 140, 34)
+    _number_shown(page, "3958")
+    screenshot(page, artifacts / "recognize-read-as-i-draw-3958.png")
+    assert page.evaluate("() => window.__clicks") == clicks == 0, "no button was pressed"
+    assert page.get_by_text("The digits as the model saw them").count() == 1
+    # one more digit: the number grows as it is drawn
+    draw(page, canvas, "7", 140, 34, left=40 + 4 * (0.62 * 140 + 34))
+    _number_shown(page, "39587")
+
+
+def test_with_read_as_i_draw_off_the_number_waits_for_recognize(page, app_url):
+    canvas = open_recognize(page, app_url)
+    page.get_by_text("Read as I draw").click()
+    wait_idle(page)
+    assert not page.get_by_role("switch", name="Read as I draw").is_checked()
+    draw(page, canvas, "62", 140, 34)
+    page.wait_for_timeout(500)
+    assert page.locator(".mdr-number").count() == 0
+    assert recognize(page) == "62"
