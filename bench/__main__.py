@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.report import write_sections
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "bench" / "results.md"
 SECTIONS = ("accuracy", "latency", "throughput", "training", "memory")
@@ -335,6 +337,16 @@ def _shipped_steps(config, count: int) -> list[float]:
 # 5. memory
 # --------------------------------------------------------------------------
 
+PEAK_REPORT = """
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:  # VmHWM: this program's own peak (ru_maxrss keeps the parent's across exec on Linux)
+    peak = int(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM:")))
+except (OSError, StopIteration):
+    pass
+print(json.dumps({{"maxrss_kb": peak, "torch_loaded": "torch" in sys.modules}}))
+"""
+"""What each child prints last: its peak resident memory, and whether torch was loaded."""
+
 RECOGNIZE_CHILD = """
 import json, resource, sys
 sys.path.insert(0, {root!r})
@@ -345,13 +357,7 @@ cases = latency_cases({data!r})
 for _ in range({runs}):
     for _, image, _ in cases:
         r.recognize(image)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-try:  # VmHWM: this program's own peak (ru_maxrss keeps the parent's across exec on Linux)
-    peak = int(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM:")))
-except (OSError, StopIteration):
-    pass
-print(json.dumps({{"maxrss_kb": peak, "torch_loaded": "torch" in sys.modules}}))
-"""
+""" + PEAK_REPORT
 
 TRAIN_CHILD = """
 import json, resource, sys
@@ -360,13 +366,7 @@ from mdr.training.loop import train
 from mdr.training.config import TrainConfig
 config = TrainConfig(**{recipe!r}, epochs=1, train_size={train_size!r}, data_dir={data!r})
 train(config)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-try:  # VmHWM: this program's own peak (ru_maxrss keeps the parent's across exec on Linux)
-    peak = int(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM:")))
-except (OSError, StopIteration):
-    pass
-print(json.dumps({{"maxrss_kb": peak, "torch_loaded": "torch" in sys.modules}}))
-"""
+""" + PEAK_REPORT
 
 
 def _child(code: str) -> dict:
@@ -427,21 +427,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     started = time.perf_counter()
-    parts = [f"# Benchmarks{' (quick)' if args.quick else ''}", "",
-             f"Machine: {machine()}. Model: `{model_name()}`. "
-             f"Command: `python -m bench{' --quick' if args.quick else ''}`.", ""]
-    everything = {}
+    header = (f"# Benchmarks{' (quick)' if args.quick else ''}\n\n"
+              f"Machine: {machine()}. Model: `{model_name()}`. "
+              f"Command: `python -m bench{' --quick' if args.quick else ''}`. Sections measured by other "
+              "commands (named in them) are kept when this one rewrites the file.\n")
+    everything, sections = {}, {}
     for name in args.sections:
         title, run = RUNNERS[name]
         section_start = time.perf_counter()
         print(f"... {title}", file=sys.stderr, flush=True)
         text, data = run(sizes, args.data)
         everything[name] = data
-        parts += [f"## {title}", "", text, "", f"_({time.perf_counter() - section_start:.0f} s)_", ""]
+        sections[title] = f"{text}\n\n_({time.perf_counter() - section_start:.0f} s)_"
         print(f"## {title}\n\n{text}\n", flush=True)
-    parts.append(f"Total: {time.perf_counter() - started:.0f} s.")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(parts) + "\n")
+        write_sections(args.out, sections, header)
+    print(f"Total: {time.perf_counter() - started:.0f} s.", file=sys.stderr)
     if args.json:
         args.json.write_text(json.dumps(everything, indent=1, default=str))
     print(f"Wrote {args.out}", file=sys.stderr)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
+from mdr.commands.options import fail
 from mdr.errors import MdrError
 
 
@@ -23,7 +23,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         activate(args.name)
     except MdrError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return fail(e)
     print(f"'{args.name}' is now the active model.")
     return 0

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
+from mdr.commands.options import add_data_option, add_json_option, fail, positive_int
 from mdr.errors import MdrError
 
 
@@ -20,7 +20,7 @@ def register(subparsers) -> None:
             "same model, and print exact-number and per-digit accuracy per condition."
         ),
     )
-    parser.add_argument("--n", type=int, default=100, help="images per condition (default: 100)")
+    parser.add_argument("--n", type=positive_int, default=100, help="images per condition (default: 100)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated images (default: 0)")
     parser.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=list(CONDITIONS),
                         metavar="CONDITION", help=f"which conditions (default: all: {', '.join(CONDITIONS)})")
@@ -28,21 +28,18 @@ def register(subparsers) -> None:
                         help="model name or path to an .onnx file (default: the active model)")
     parser.add_argument("--precision", default="int8", choices=["int8", "fp32"],
                         help="which of the model's files both readers use (default: int8)")
-    parser.add_argument("--data", default=None, help="MNIST folder (default: MDR_DATA_DIR, then data/MNIST/raw)")
+    add_data_option(parser)
     parser.add_argument("--failures", type=Path, default=None,
                         help="save images the recognizer reads wrong to this folder")
     parser.add_argument("--samples", type=Path, default=None,
                         help="also save 3 example images per condition to this folder")
-    parser.add_argument("--json", action="store_true", help="end with one line of JSON")
+    add_json_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from mdr.evaluation.numbers import compare_readers, model_readers, summary_dict, to_markdown, write_samples
 
-    if args.n < 1:
-        print("error: --n must be at least 1.", file=sys.stderr)
-        return 2
     try:
         if args.samples is not None:
             written = write_samples(args.samples, seed=args.seed, conditions=args.conditions, data_dir=args.data)
@@ -51,8 +48,7 @@ def run(args: argparse.Namespace) -> int:
         results = compare_readers(recognizer, baseline, args.conditions, args.n, seed=args.seed,
                                   data_dir=args.data, failures_dir=args.failures)
     except MdrError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return fail(e)
     print(to_markdown(results))
     if args.json:
         print(json.dumps(summary_dict(results, n=args.n, seed=args.seed, model=args.model,

@@ -5,6 +5,7 @@ import argparse
 import json
 import sys
 
+from mdr.commands.options import add_data_option, add_json_option, fail, positive_int
 from mdr.errors import MdrError
 
 
@@ -18,9 +19,9 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--model", default=None, help="model name (default: the active model)")
     parser.add_argument("--measure", action="store_true", help="measure again even if a comparison is kept")
-    parser.add_argument("--repeats", type=int, default=30, help="timed repeats per latency (default: 30)")
-    parser.add_argument("--data", default=None, help="MNIST folder (default: MDR_DATA_DIR, then data/MNIST/raw)")
-    parser.add_argument("--json", action="store_true", help="end with one line of JSON")
+    parser.add_argument("--repeats", type=positive_int, default=30, help="timed repeats per latency (default: 30)")
+    add_data_option(parser)
+    add_json_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -28,9 +29,6 @@ def run(args: argparse.Namespace) -> int:
     from mdr.models.operations import compare, comparison_markdown, saved_comparison
     from mdr.models.registry import active_model_name, list_models, validate_name
 
-    if args.repeats < 1:
-        print("error: --repeats must be at least 1.", file=sys.stderr)
-        return 2
     try:
         name = validate_name(args.model or active_model_name())
         if name not in list_models():
@@ -40,8 +38,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"Measuring '{name}'…", file=sys.stderr, flush=True)
             report = compare(name, repeats=args.repeats, data_dir=args.data)
     except (MdrError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return fail(e)
     print(f"{name}: {report['test_images']:,} MNIST test digits; latency: median of {report['repeats']} runs, "
           f"{report['threads']} CPU thread, measured {report['measured']}")
     print(comparison_markdown(report))

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
+from mdr.commands.options import add_data_option, add_json_option, fail
 from mdr.errors import MdrError
 
 
@@ -17,9 +17,9 @@ def register(subparsers) -> None:
                         help="model name or path to an .onnx file (default: the active model)")
     parser.add_argument("--precision", default="int8", choices=["int8", "fp32", "int8-dynamic"],
                         help="which of the model's files to use (default: int8)")
-    parser.add_argument("--data", default=None, help="MNIST folder (default: MDR_DATA_DIR, then data/MNIST/raw)")
+    add_data_option(parser)
     parser.add_argument("--batch-size", type=int, default=1000, help="digits per inference call")
-    parser.add_argument("--json", action="store_true", help="end with one line of JSON")
+    add_json_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -37,8 +37,7 @@ def run(args: argparse.Namespace) -> int:
         images, labels = load_split("test", args.data)
         result = evaluate_onnx(path, images, labels, batch_size=args.batch_size)
     except MdrError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return fail(e)
     by_file = {filename: p for p, filename in ONNX_FILES.items()}
     precision = by_file.get(path.name, "unknown") if model.endswith(".onnx") else args.precision
     print(f"{model} ({precision}): {result['accuracy']:.2%} of {result['n']:,} MNIST test digits")

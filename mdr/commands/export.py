@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
+from mdr.commands.options import add_data_option, fail
 from mdr.errors import MdrError
 
 
@@ -15,7 +15,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--model", required=True, help="model name")
     parser.add_argument("--opset", type=int, default=None, help="ONNX opset, 13 to 20 (default: the card's, else 17)")
-    parser.add_argument("--data", default=None, help="MNIST folder (default: MDR_DATA_DIR, then data/MNIST/raw)")
+    add_data_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -25,8 +25,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         card = reexport(args.model, opset=args.opset, data_dir=args.data)
     except (MdrError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return fail(e)
     onnx = card["onnx"]
     print(f"Exported '{args.model}' to model.onnx (opset {onnx['opset']}, largest difference from torch "
           f"{onnx['export_max_abs_diff']:.1e}); fp32 accuracy {card['metrics']['test_accuracy']['fp32']:.2%}.")

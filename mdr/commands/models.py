@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
+from mdr.commands.options import add_json_option, fail
 from mdr.errors import MdrError
 
 
@@ -14,7 +14,7 @@ def register(subparsers) -> None:
         description="List the models under models/ with their MNIST test accuracy (int8 and fp32), "
                     "int8 file size and training date; * marks the active model.",
     )
-    parser.add_argument("--json", action="store_true", help="one JSON list instead of the table")
+    add_json_option(parser, "one JSON list instead of the table")
     parser.set_defaults(func=run)
 
 
@@ -29,8 +29,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         rows = model_rows()
     except MdrError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return fail(e)
     if args.json:
         print(json.dumps(rows))
         return 0

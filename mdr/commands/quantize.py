@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
+from mdr.commands.options import add_data_option, fail, positive_int
 from mdr.errors import MdrError
 
 
@@ -15,25 +15,21 @@ def register(subparsers) -> None:
                     "name and swapped in, then update the card's accuracy.",
     )
     parser.add_argument("--model", required=True, help="model name")
-    parser.add_argument("--calibration-size", type=int, default=None,
+    parser.add_argument("--calibration-size", type=positive_int, default=None,
                         help="training digits for calibration (default: the card's, else 500)")
     parser.add_argument("--calibration-method", default=None, choices=["minmax", "percentile", "entropy"],
                         help="calibration method (default: the card's, else minmax)")
-    parser.add_argument("--data", default=None, help="MNIST folder (default: MDR_DATA_DIR, then data/MNIST/raw)")
+    add_data_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from mdr.models.operations import requantize
 
-    if args.calibration_size is not None and args.calibration_size < 1:
-        print("error: --calibration-size must be at least 1.", file=sys.stderr)
-        return 2
     try:
         card = requantize(args.model, args.calibration_size, args.calibration_method, data_dir=args.data)
     except (MdrError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return fail(e)
     accuracy, calibration = card["metrics"]["test_accuracy"], card["onnx"]["calibration"]
     print(f"Quantized '{args.model}' ({calibration['method']} calibration on {calibration['images']} training "
           f"digits): int8 static {accuracy['int8']:.2%}, int8 dynamic {accuracy['int8-dynamic']:.2%}.")

@@ -8,6 +8,7 @@ import time
 from dataclasses import replace
 
 from mdr.recognition.config import DEFAULT_CONFIG
+from mdr.commands.options import add_json_option, fail
 from mdr.errors import MdrError
 
 
@@ -15,7 +16,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("recognize", help="read the number in image files",
                                    description="Read the handwritten number in each image file.")
     parser.add_argument("files", nargs="+", metavar="FILE", help="PNG or JPEG images")
-    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_json_option(parser, "one JSON object per line")
     parser.add_argument("--model", default=None, help="model name or .onnx path (default: the active model)")
     parser.add_argument("--precision", choices=["int8", "fp32"], default=DEFAULT_CONFIG.precision)
     parser.set_defaults(func=run)
@@ -29,8 +30,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         recognizer = Recognizer(args.model, config)
     except MdrError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return fail(error)
     if recognizer.warning:
         print(f"warning: {recognizer.warning}", file=sys.stderr)
     failures = 0

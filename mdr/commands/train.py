@@ -12,6 +12,7 @@ import sys
 from dataclasses import MISSING, fields
 from pathlib import Path
 
+from mdr.commands.options import DATA_HELP, fail
 from mdr.errors import MdrError
 
 HELP = {
@@ -37,7 +38,7 @@ HELP = {
     "restroke_blur": "Gaussian blur sigma of re-stroked digits, pixels",
     "train_size": "use only this many training images (default: all but the validation split)",
     "val_size": "training images held out for validation (0: none, train on all 60,000)",
-    "data_dir": "MNIST folder (default: MDR_DATA_DIR, then data/MNIST/raw)",
+    "data_dir": DATA_HELP,
     "seed": "random seed (runs on the CPU are repeatable)",
     "device": "auto (CUDA when available), cpu or cuda",
     "threads": "CPU threads for torch (0: torch's default)",
@@ -138,8 +139,7 @@ def run(args: argparse.Namespace) -> int:
             opset=args.opset, calibration_size=args.calibration_size, calibration_method=args.calibration_method,
         )
     except (MdrError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return fail(e)
     accuracy = card["metrics"]["test_accuracy"]
     sizes = card["files"]["bytes"]
     from mdr.models.registry import ONNX_FILES, model_dir
