@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -38,6 +39,8 @@ class ServerProcess:
         self.port = port
         self.log_path = log_path
         self.url = f"http://{LOOPBACK}:{port}"
+        self.killed = False
+        """True when the process did not end on SIGTERM and was killed."""
 
     def log(self) -> str:
         try:
@@ -57,6 +60,11 @@ class ServerProcess:
                 time.sleep(0.1)
         raise RuntimeError(f"The server did not answer /health within {timeout:.0f} s:\n{self.log()}")
 
+    @property
+    def stopped_cleanly(self) -> bool:
+        """Ended by itself or on SIGTERM (uvicorn shuts down, then re-raises the signal), not killed."""
+        return not self.killed and self.process.returncode in (0, -signal.SIGTERM)
+
     def stop(self, timeout: float = 10.0) -> int:
         """SIGTERM (uvicorn shuts down gracefully), SIGKILL after ``timeout`` s; the exit code."""
         if self.process.poll() is None:
@@ -65,6 +73,7 @@ class ServerProcess:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.killed = True
                 self.process.wait(timeout)
         return int(self.process.returncode)
 
