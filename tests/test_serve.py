@@ -1,14 +1,9 @@
-"""The HTTP API through FastAPI's TestClient: every route, every request form, every bad input."""
+"""The HTTP API through FastAPI's TestClient: the three request forms, knobs, and every route."""
 from __future__ import annotations
 
 import base64
 import io
-import json
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,51 +14,26 @@ from mdr.data.synth import make_set
 from mdr.models import registry
 from mdr.recognition.config import RecognizerConfig
 from mdr.serve import knobs
-from mdr.serve.app import create_app
-from mdr.serve.settings import ServeSettings, SettingsError
 from tests.drawing import draw_number
+from tests.serving import assert_refused, b64, drawn_4071, make_client, png
 
-ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = registry.SHIPPED_MODEL
-
-
-def png(image: np.ndarray, **save) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG", **save)
-    return buffer.getvalue()
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
 
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    return TestClient(create_app(ServeSettings()), raise_server_exceptions=False)
+    return make_client()
+
+
+@pytest.fixture(scope="module")
+def drawn() -> bytes:
+    return drawn_4071()
 
 
 @pytest.fixture(scope="module")
 def samples() -> list[tuple[bytes, str]]:
     """Canvas-like numbers of MNIST test digits, as PNG bytes with their truth."""
     return [(png(s.image), s.number) for s in make_set("spaced-thin", 6, seed=11)]
-
-
-@pytest.fixture(scope="module")
-def drawn() -> bytes:
-    """4071 drawn with strokes, dark on light, as a canvas would send it."""
-    return png(draw_number(list("4071"), dark_on_light=True))
-
-
-def assert_refused(response, status: int, code: str, *words: str) -> dict:
-    """A refusal: the status, JSON with a sentence and a code only, no traceback."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error", "code"} and body["code"] == code, body
-    assert body["error"].endswith(".") and body["error"][0].isupper(), body["error"]
-    assert "Traceback" not in response.text and 'File "' not in response.text
-    for word in words:
-        assert word.lower() in body["error"].lower(), body["error"]
-    return body
 
 
 # --------------------------------------------------------------------------
@@ -195,128 +165,6 @@ def test_every_recognizer_config_field_is_a_documented_knob():
 
 
 # --------------------------------------------------------------------------
-# Bad input: always a 4xx sentence
-# --------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def bad_images(drawn) -> dict[str, bytes]:
-    huge = io.BytesIO()
-    Image.new("1", (20000, 20000)).save(huge, format="PNG")  # 400 megapixels in a small file
-    return {"text": b"this is not an image at all", "truncated": drawn[:300], "huge": huge.getvalue(),
-            "blank": png(np.full((250, 600), 255, np.uint8)), "speck": png(_speck())}
-
-
-def _speck() -> np.ndarray:
-    image = np.full((250, 600), 255, np.uint8)
-    image[120:124, 300:304] = 0
-    return image
-
-
-@pytest.mark.parametrize("name, status, code, words", [
-    ("text", 400, "invalid_image", ["not an image"]),
-    ("truncated", 400, "invalid_image", ["truncated"]),
-    ("huge", 413, "image_too_large", ["20000x20000", "megapixels"]),
-    ("blank", 422, "nothing_to_read", ["nothing to read"]),
-    ("speck", 422, "nothing_to_read", ["nothing to read"]),
-])
-@pytest.mark.parametrize("form", ["json", "multipart", "raw"])
-def test_bad_images_are_refused_in_every_form(client, bad_images, name, status, code, words, form):
-    data = bad_images[name]
-    if form == "json":
-        answer = client.post("/recognize", json={"image": b64(data)})
-    elif form == "multipart":
-        answer = client.post("/recognize", files={"file": ("x.png", data, "image/png")})
-    else:
-        answer = client.post("/recognize", content=data, headers={"Content-Type": "image/png"})
-    assert_refused(answer, status, code, *words)
-
-
-@pytest.mark.parametrize("content, media, status, code, words", [
-    (b"", "application/json", 400, "empty_body", ["empty"]),
-    (b"", "image/png", 400, "empty_body", ["empty"]),
-    (b"", None, 400, "empty_body", ["empty"]),
-    (b"{\"image\": ", "application/json", 400, "bad_json", ["not valid json"]),
-    (b"[1, 2]", "application/json", 400, "bad_json", ["object"]),
-    (b"{}", "application/json", 422, "invalid_field", ["image", "missing"]),
-    (b"{\"image\": 42}", "application/json", 422, "invalid_field", ["image", "string"]),
-    (b"{\"image\": \"\"}", "application/json", 400, "empty_body", ["image", "empty"]),
-    (b"{\"image\": \"***not base64***\"}", "application/json", 400, "bad_base64", ["not base64"]),
-    (b"{\"image\": \"abcde\"}", "application/json", 400, "bad_base64", ["not valid base64"]),
-    (b"{\"image\": \"aGVsbG8gd29ybGQ=\"}", "application/json", 400, "invalid_image", ["not an image"]),
-    (b"hello", "text/plain", 415, "unsupported_media_type", ["text/plain", "image/png"]),
-    (b"hello", None, 415, "unsupported_media_type", ["without a content type"]),
-    (b"--x\r\nbroken", "multipart/form-data; boundary=x", 400, "missing_file", ["'file'"]),
-    (b"--x\r\nbroken", "multipart/form-data", 400, "bad_request", ["multipart", "boundary"]),
-])
-def test_malformed_bodies_are_refused(client, content, media, status, code, words):
-    headers = {"Content-Type": media} if media else {}
-    assert_refused(client.post("/recognize", content=content, headers=headers), status, code, *words)
-
-
-def test_multipart_without_file_field_is_refused(client, drawn):
-    answer = client.post("/recognize", files={"image": ("n.png", drawn, "image/png")})
-    assert_refused(answer, 422, "invalid_field", "'image'", "'file'")
-    answer = client.post("/recognize", files={"file": (None, b"text, not a file")})
-    assert_refused(answer, 400, "missing_file", "holds text")
-    answer = client.post("/recognize", data={"file": "text"}, headers={})
-    assert_refused(answer, 415, "unsupported_media_type")
-
-
-@pytest.fixture(scope="module")
-def small_client() -> TestClient:
-    return TestClient(create_app(ServeSettings(max_body_bytes=50_000)), raise_server_exceptions=False)
-
-
-def test_body_over_the_limit_is_refused_by_content_length(small_client):
-    answer = small_client.post("/recognize", content=b"\x89PNG" + bytes(60_000), headers={"Content-Type": "image/png"})
-    assert_refused(answer, 413, "body_too_large", "limit is 0.1 MB")
-
-
-def test_body_over_the_limit_is_refused_while_reading_without_content_length(small_client):
-    def chunks():
-        for _ in range(20):
-            yield bytes(10_000)
-
-    answer = small_client.post("/recognize", content=chunks(), headers={"Content-Type": "image/png"})
-    assert "content-length" not in {k.lower() for k in answer.request.headers}
-    assert_refused(answer, 413, "body_too_large")
-
-
-def test_json_over_the_limit_is_refused(small_client):
-    answer = small_client.post("/recognize", json={"image": "A" * 60_000})
-    assert_refused(answer, 413, "body_too_large")
-
-
-def test_a_body_under_the_limit_is_still_read(small_client, drawn):
-    assert len(drawn) < 50_000
-    assert small_client.post("/recognize", content=drawn, headers={"Content-Type": "image/png"}).json()["number"] == "4071"
-
-
-def test_server_pixel_limit_is_a_setting():
-    limited = TestClient(create_app(ServeSettings(max_pixels=100_000)), raise_server_exceptions=False)
-    big = png(draw_number(list("47"), dark_on_light=True, size=(400, 900)))
-    assert_refused(limited.post("/recognize", content=big, headers={"Content-Type": "image/png"}),
-                   413, "image_too_large", "limit is 0 megapixels")
-
-
-def test_unexpected_failure_is_a_json_500_without_traceback(monkeypatch, drawn):
-    app = create_app(ServeSettings())
-
-    def broken(*_):
-        raise RuntimeError("secret internal detail")
-
-    monkeypatch.setattr(app.state.engine, "read", broken)
-    answer = TestClient(app, raise_server_exceptions=False).post("/recognize", json={"image": b64(drawn)})
-    body = assert_refused(answer, 500, "internal_error", "RuntimeError")
-    assert "secret" not in body["error"]
-
-
-def test_unknown_route_and_wrong_method_answer_json(client):
-    assert_refused(client.get("/nowhere"), 404, "not_found", "/docs")
-    assert_refused(client.get("/recognize"), 405, "method_not_allowed")
-    assert_refused(client.get("/static/missing.js"), 404, "not_found")
-
-
-# --------------------------------------------------------------------------
 # Health, models, page, docs
 # --------------------------------------------------------------------------
 def test_health_names_the_serving_model(client):
@@ -363,104 +211,3 @@ def test_openapi_describes_every_field_and_every_request_form(client):
     assert {"400", "413", "415", "422", "500"} <= set(post["responses"])
     assert {"/health", "/models", "/recognize"} <= set(spec["paths"])
     assert client.get("/docs").status_code == 200
-
-
-# --------------------------------------------------------------------------
-# A newly activated or rewritten model, without a restart
-# --------------------------------------------------------------------------
-@pytest.fixture
-def models(tmp_path, monkeypatch) -> Path:
-    """A private models folder: the shipped model (active) and 'other', a copy of it."""
-    folder = tmp_path / "models"
-    shutil.copytree(ROOT / "models" / SHIPPED, folder / SHIPPED)
-    shutil.copytree(ROOT / "models" / SHIPPED, folder / "other")
-    (folder / "active.json").write_text(json.dumps({"name": SHIPPED}))
-    monkeypatch.setenv("MDR_MODELS_DIR", str(folder))
-    return folder
-
-
-def test_an_activated_model_serves_the_next_request(models, drawn):
-    client = TestClient(create_app(ServeSettings()), raise_server_exceptions=False)
-    assert client.post("/recognize", json={"image": b64(drawn)}).json()["model"] == SHIPPED
-    registry.set_active("other")
-    answer = client.post("/recognize", json={"image": b64(drawn)}).json()
-    assert answer["model"] == "other" and answer["number"] == "4071"
-    health = client.get("/health").json()
-    assert health["model"] == "other" and health["loads"] == 2
-    listed = client.get("/models").json()
-    assert [m["name"] for m in listed["models"] if m["serving"]] == ["other"]
-
-
-def test_a_rewritten_model_file_is_loaded_once_and_only_once(models, drawn):
-    import os
-
-    client = TestClient(create_app(ServeSettings()), raise_server_exceptions=False)
-    for _ in range(3):
-        client.post("/recognize", json={"image": b64(drawn)})
-    assert client.get("/health").json()["loads"] == 1
-    path = models / SHIPPED / registry.ONNX_FILES["int8"]
-    stat = path.stat()
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    for _ in range(3):
-        assert client.post("/recognize", json={"image": b64(drawn)}).json()["number"] == "4071"
-    assert client.get("/health").json()["loads"] == 2
-
-
-def test_a_broken_activated_model_falls_back_to_the_shipped_one_with_a_warning(models, drawn):
-    client = TestClient(create_app(ServeSettings()), raise_server_exceptions=False)
-    (models / "other" / registry.ONNX_FILES["int8"]).write_bytes(b"not a model")
-    (models / "active.json").write_text(json.dumps({"name": "other"}))
-    answer = client.post("/recognize", json={"image": b64(drawn)})
-    assert answer.status_code == 200 and answer.json()["model"] == SHIPPED
-    health = client.get("/health").json()
-    assert health["active"] == "other" and health["model"] == SHIPPED and "other" in health["warning"]
-
-
-# --------------------------------------------------------------------------
-# Settings, packaging
-# --------------------------------------------------------------------------
-def test_settings_come_from_environment_variables():
-    settings = ServeSettings.from_env({"MDR_SERVE_MAX_BODY_BYTES": "1234", "MDR_SERVE_HOST": "0.0.0.0",
-                                       "MDR_SERVE_WORKERS": "3"})
-    assert (settings.max_body_bytes, settings.host, settings.workers) == (1234, "0.0.0.0", 3)
-    assert ServeSettings.from_env(settings.to_env()) == settings
-    with pytest.raises(SettingsError, match="whole number"):
-        ServeSettings.from_env({"MDR_SERVE_PORT": "eighty"})
-    with pytest.raises(SettingsError, match="at least 1"):
-        ServeSettings(max_body_bytes=0)
-
-
-def test_recognition_through_the_service_never_imports_torch(drawn):
-    code = (
-        "import sys, base64\n"
-        "from fastapi.testclient import TestClient\n"
-        "from mdr.serve.app import create_app\n"
-        "c = TestClient(create_app())\n"
-        "data = sys.stdin.buffer.read()\n"
-        "r = c.post('/recognize', json={'image': base64.b64encode(data).decode()})\n"
-        "assert r.status_code == 200, r.text\n"
-        "c.get('/models'); c.get('/health')\n"
-        "print(r.json()['number'], 'torch' in sys.modules)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], input=drawn, capture_output=True, cwd=ROOT, timeout=120)
-    assert done.returncode == 0, done.stderr.decode()
-    assert done.stdout.decode().split() == ["4071", "False"]
-
-
-def _pins(path: Path) -> dict[str, str]:
-    pins = {}
-    for line in path.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line and not line.startswith("-"):
-            name, version = line.split("==")
-            pins[name.lower()] = version
-    return pins
-
-
-def test_serve_requirements_pin_the_same_versions_without_torch():
-    runtime, serve = _pins(ROOT / "requirements.txt"), _pins(ROOT / "requirements-serve.txt")
-    assert {"fastapi", "uvicorn", "python-multipart", "onnxruntime", "streamlit"} <= set(serve)
-    assert not {"torch", "torchvision"} & set(serve)
-    assert {name: runtime.get(name) for name in serve} == serve
-    dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "requirements-serve.txt" in dockerfile and "mdr" in dockerfile and "serve" in dockerfile

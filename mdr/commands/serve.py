@@ -17,10 +17,14 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=None, help="port (default 8000)")
-    parser.add_argument("--workers", type=int, default=None, help="worker processes, each with its own model session (default 1)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes, each with its own model session (default 1)")
     parser.add_argument("--max-body-bytes", type=int, default=None, help="largest request body (default 10 MiB)")
-    parser.add_argument("--max-pixels", type=int, default=None, help="largest image, in pixels, read from its header (default 50 million)")
-    parser.add_argument("--threads", type=int, default=None, help="recognitions at once per worker (default 0: one per CPU core)")
+    parser.add_argument("--max-pixels", type=int, default=None,
+                        help="largest image, in pixels, read from its header (default 50 million)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="recognitions at once per worker (default 1; 0: one per CPU core); "
+                             "use --workers for more cores")
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     parser.set_defaults(func=run)
 

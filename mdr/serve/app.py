@@ -109,7 +109,8 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
 
     @app.get("/health", response_model=HealthResponse, summary="The service is up; which model serves")
     async def health() -> dict[str, Any]:
-        recognizer = await anyio.to_thread.run_sync(engine.current, limiter=limiter)
+        # Not behind the recognitions' limiter: /health answers while requests queue.
+        recognizer = await anyio.to_thread.run_sync(engine.current)
         return {"status": "ok", "model": recognizer.model_name, "active": registry.active_model_name(),
                 "warning": engine.warning(), "loads": engine.loads, "pid": os.getpid(),
                 "uptime_s": round(time.time() - engine.started, 1)}

@@ -46,7 +46,8 @@ async def read_body(request: Request, limit: int) -> bytes:
         try:
             size = int(declared)
         except ValueError:
-            raise ApiError(400, "bad_request", f"The Content-Length header '{declared[:40]}' is not a number.") from None
+            raise ApiError(400, "bad_request",
+                           f"The Content-Length header '{declared[:40]}' is not a number.") from None
         if size > limit:
             raise _too_large(size, limit)
     chunks, total = [], 0

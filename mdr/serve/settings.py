@@ -31,8 +31,10 @@ class ServeSettings:
     upload limit. A base64 JSON body is a third larger than the image it carries."""
     max_pixels: int = DEFAULT_CONFIG.max_input_pixels
     """Images with more pixels than this are refused from their header, before decoding."""
-    threads: int = 0
-    """Recognitions run at once per worker; 0 means one per CPU core. More requests wait."""
+    threads: int = 1
+    """Recognitions run at once per worker (0: one per CPU core); more requests wait their turn.
+    Much of a recognition holds Python's GIL, so a second thread in the same worker makes each
+    request slower without answering more of them: use more workers for more cores."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
