@@ -1,6 +1,7 @@
 """The HTTP API refuses bad input with a 4xx JSON sentence, in every request form; never a traceback."""
 from __future__ import annotations
 
+import collections
 import io
 
 import numpy as np
@@ -11,7 +12,10 @@ from PIL import Image
 from mdr.serve.app import create_app
 from mdr.serve.settings import ServeSettings
 from tests.drawing import draw_number
+from tests.fuzzing import files
 from tests.serving import assert_refused, b64, drawn_4071, make_client, png
+
+SEED = 20240601
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +67,8 @@ def test_bad_images_are_refused_in_every_form(client, bad_images, name, status, 
     (b"", None, 400, "empty_body", ["empty"]),
     (b"{\"image\": ", "application/json", 400, "bad_json", ["not valid json"]),
     (b"[1, 2]", "application/json", 400, "bad_json", ["object"]),
+    (b"[" * 100_000 + b"]" * 100_000, "application/json", 400, "bad_json", ["nested too deeply"]),
+    (b"\xff\xfe{", "application/json", 400, "bad_json", ["not valid json"]),
     (b"{}", "application/json", 422, "invalid_field", ["image", "missing"]),
     (b"{\"image\": 42}", "application/json", 422, "invalid_field", ["image", "string"]),
     (b"{\"image\": \"\"}", "application/json", 400, "empty_body", ["image", "empty"]),
@@ -77,6 +83,21 @@ def test_bad_images_are_refused_in_every_form(client, bad_images, name, status, 
 def test_malformed_bodies_are_refused(client, content, media, status, code, words):
     headers = {"Content-Type": media} if media else {}
     assert_refused(client.post("/recognize", content=content, headers=headers), status, code, *words)
+
+
+def test_generated_odd_files_get_a_reading_or_a_4xx_sentence(client):
+    """Files of every kind (formats, modes, sizes, damage) from tests/fuzzing.py: never a 500."""
+    outcomes = collections.Counter()
+    for label, data in files(SEED, 120):
+        answer = client.post("/recognize", content=data, headers={"Content-Type": "application/octet-stream"})
+        if answer.status_code == 200:
+            outcomes["read"] += 1
+            assert isinstance(answer.json()["number"], str), label
+            continue
+        body = assert_refused(answer, answer.status_code, answer.json().get("code", "?"))
+        assert 400 <= answer.status_code < 500, (label, body)
+        outcomes[body["code"]] += 1
+    assert {"read", "invalid_image", "nothing_to_read"} <= set(outcomes), outcomes
 
 
 def test_multipart_without_file_field_is_refused(client, drawn):

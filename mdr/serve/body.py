@@ -95,8 +95,11 @@ async def read_image_request(request: Request, settings: ServeSettings) -> Image
     if media == "application/json":
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as error:
+        except ValueError as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
             raise ApiError(400, "bad_json", f"The body is not valid JSON ({error}).") from None
+        except RecursionError:
+            raise ApiError(400, "bad_json", "The JSON body is nested too deeply to read: send "
+                           "{\"image\": \"<base64 PNG>\"}.") from None
         parsed = knob_parsing.parse_json_request(data)
         return ImageRequest(decode_base64(parsed.image), knob_parsing.merge(query, parsed))
     if media == "multipart/form-data":
