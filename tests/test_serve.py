@@ -210,4 +210,9 @@ def test_openapi_describes_every_field_and_every_request_form(client):
     assert {p["name"] for p in post["parameters"]} == set(knobs.KNOB_NAMES)
     assert {"400", "413", "415", "422", "500"} <= set(post["responses"])
     assert {"/health", "/models", "/recognize"} <= set(spec["paths"])
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/openapi.json" in docs.text
+    for asset in re.findall(r'(?:src|href)="([^"]+)"', docs.text) + re.findall(r"url: '([^']+)'", docs.text):
+        assert asset.startswith("/"), f"/docs loads {asset} from outside"
+        assert client.get(asset).status_code == 200, asset
+    assert "/docs-static/redoc.standalone.js" in client.get("/redoc").text

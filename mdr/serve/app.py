@@ -6,6 +6,7 @@ unexpected becomes a 500 with a sentence, and its traceback goes to the log, not
 """
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import time
@@ -15,7 +16,8 @@ from typing import Any
 import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -32,6 +34,8 @@ from mdr.serve.schemas import (ErrorResponse, HealthResponse, Knobs, ModelRow, M
 from mdr.serve.settings import ServeSettings
 
 STATIC = Path(__file__).resolve().parent / "static"
+DOCS_STATIC = Path(importlib.util.find_spec("fastapi_offline").origin).parent / "static"
+"""Swagger UI and ReDoc files shipped in the fastapi-offline package: /docs works without the internet."""
 log = logging.getLogger(__name__)
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large", 415: "unsupported_media_type"}
@@ -73,6 +77,8 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
                     "base64 PNG, a multipart upload in 'file', or the raw image bytes. Refusals are "
                     "JSON {\"error\": sentence, \"code\": kind} with a 4xx status.",
         version="1.0",
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -106,6 +112,20 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/docs-static", StaticFiles(directory=DOCS_STATIC), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} - API docs",
+                                   swagger_js_url="/docs-static/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-static/swagger-ui.css",
+                                   swagger_favicon_url="/docs-static/favicon.png")
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url="/openapi.json", title=f"{app.title} - API docs",
+                              redoc_js_url="/docs-static/redoc.standalone.js",
+                              redoc_favicon_url="/docs-static/favicon.png", with_google_fonts=False)
 
     @app.get("/health", response_model=HealthResponse, summary="The service is up; which model serves")
     async def health() -> dict[str, Any]:
