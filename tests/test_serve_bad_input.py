@@ -77,6 +77,7 @@ def test_bad_images_are_refused_in_every_form(client, bad_images, name, status, 
     (b"{\"image\": \"aGVsbG8gd29ybGQ=\"}", "application/json", 400, "invalid_image", ["not an image"]),
     (b"hello", "text/plain", 415, "unsupported_media_type", ["text/plain", "image/png"]),
     (b"hello", None, 415, "unsupported_media_type", ["without a content type"]),
+    (b"\x89PNG", "application/x-www-form-urlencoded", 415, "unsupported_media_type", ["Content-Type: image/png"]),
     (b"--x\r\nbroken", "multipart/form-data; boundary=x", 400, "missing_file", ["'file'"]),
     (b"--x\r\nbroken", "multipart/form-data", 400, "bad_request", ["multipart", "boundary"]),
 ])

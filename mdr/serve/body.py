@@ -88,9 +88,11 @@ async def read_image_request(request: Request, settings: ServeSettings) -> Image
     raw = media.startswith("image/") or media == "application/octet-stream"
     if media not in ("application/json", "multipart/form-data") and not raw:
         shown = f"The content type '{media}'" if media else "A request without a content type"
+        hint = (" (curl sends form data unless told -H 'Content-Type: image/png')"
+                if media == "application/x-www-form-urlencoded" else "")
         raise ApiError(415, "unsupported_media_type",
                        f"{shown} is not accepted: send JSON with a base64 'image', a multipart form with "
-                       "the image in 'file', or the image bytes as image/png or image/jpeg.")
+                       f"the image in 'file', or the image bytes as image/png or image/jpeg{hint}.")
     query = knob_parsing.parse_query_knobs(request.query_params.multi_items())
     if media == "application/json":
         try:
