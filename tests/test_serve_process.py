@@ -4,6 +4,8 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -77,7 +79,17 @@ def test_a_bad_setting_is_refused_in_words(args, words):
     assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
 
 
+def test_a_port_in_use_is_refused_in_words():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "mdr", "serve", "--port", str(port)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and f"Cannot listen on 127.0.0.1:{port} (it is in use)" in done.stderr
+
+
 def test_a_bad_environment_setting_is_refused_in_words():
     done = subprocess.run([sys.executable, "-m", "mdr", "serve"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=60, env={**__import__("os").environ, "MDR_SERVE_MAX_BODY_BYTES": "lots"})
+                          timeout=60, env={**os.environ, "MDR_SERVE_MAX_BODY_BYTES": "lots"})
     assert done.returncode == 2 and "MDR_SERVE_MAX_BODY_BYTES must be a whole number" in done.stderr

@@ -49,6 +49,10 @@ def run(args: argparse.Namespace) -> int:
     removed = registry.clean_leftovers()
     if removed:
         print(f"note: removed {len(removed)} leftover item(s) of interrupted runs from models/.", file=sys.stderr)
+    problem = _cannot_listen(settings.host, settings.port)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     # The workers build their settings from the environment.
     os.environ.update(settings.to_env())
     try:
@@ -62,3 +66,19 @@ def run(args: argparse.Namespace) -> int:
     uvicorn.run("mdr.serve.app:create_app_from_env", factory=True, host=settings.host, port=settings.port,
                 workers=settings.workers, log_level=args.log_level, access_log=False)
     return 0
+
+
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why the address cannot be listened on (in use, unknown host), or None; said before any worker starts."""
+    import errno
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as error:
+        reason = "it is in use" if error.errno == errno.EADDRINUSE else error.strerror or str(error)
+        return f"Cannot listen on {host}:{port} ({reason}). Choose another with --port or --host."
+    return None
