@@ -2,11 +2,15 @@
 # make test  - set up .venv with the test tools and run every test, browser tests included
 # make bench - measure accuracy, latency, throughput, training speed and memory; writes bench/results.md
 # make bench-quick - the same with small sizes (a smoke run, about half a minute); writes test-artifacts/
+# make serve - run the HTTP API at http://127.0.0.1:8000 (docs at /docs)
+# make bench-serve - the HTTP API under load (50 clients x 40 requests); writes bench/serve-results.md
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
+SERVE_PORT ?= 8000
+SERVE_ARGS ?=
 
 # A stamp named after the requirements' hash: set-up is skipped until they change.
 RUN_HASH  := $(shell cat requirements.txt | sha256sum | cut -c1-16)
@@ -20,10 +24,13 @@ PYTEST_ARGS  ?=
 
 BENCH_ARGS ?=
 
-.PHONY: run test bench bench-quick install install-test clean
+.PHONY: run serve test bench bench-quick bench-serve install install-test clean
 
 run: $(RUN_STAMP)
 	$(PY) -m streamlit run Home.py --server.address 127.0.0.1 --server.port $(PORT)
+
+serve: $(RUN_STAMP)
+	$(PY) -m mdr serve --host 127.0.0.1 --port $(SERVE_PORT) $(SERVE_ARGS)
 
 test: $(TEST_STAMP)
 	MDR_DATA_DIR="$(MDR_DATA_DIR)" $(PY) -m pytest $(PYTEST_ARGS)
@@ -33,6 +40,9 @@ bench: $(TEST_STAMP)
 
 bench-quick: $(TEST_STAMP)
 	MDR_DATA_DIR="$(MDR_DATA_DIR)" $(PY) -m bench --quick --out test-artifacts/bench-quick.md $(BENCH_ARGS)
+
+bench-serve: $(TEST_STAMP)
+	MDR_DATA_DIR="$(MDR_DATA_DIR)" $(PY) -m bench.serve_load $(BENCH_ARGS)
 
 install: $(RUN_STAMP)
 install-test: $(TEST_STAMP)

@@ -10,7 +10,8 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["recognize", "evaluate", "train", "canvas_eval", "models", "activate", "export", "quantize", "compare"]
+COMMANDS = ["recognize", "evaluate", "train", "canvas_eval", "models", "activate", "export", "quantize", "compare",
+            "serve"]
 
 
 def build_parser() -> argparse.ArgumentParser:

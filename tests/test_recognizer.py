@@ -112,7 +112,6 @@ def test_a_rewritten_model_file_gets_a_new_session(tmp_path, monkeypatch):
 
     from mdr.recognition import classifier
     from mdr.models import registry
-    from mdr.app import reading
 
     shipped = Path(__file__).resolve().parents[1] / "models" / registry.SHIPPED_MODEL
     folder = tmp_path / "models" / "m"
@@ -123,13 +122,13 @@ def test_a_rewritten_model_file_gets_a_new_session(tmp_path, monkeypatch):
 
     first = classifier.load_classifier(path)
     assert classifier.load_classifier(path) is first
-    stamp = reading._files_stamp("m")
+    stamp = registry.files_stamp("m")
 
     # written again with the same bytes: only the time differs
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     second = classifier.load_classifier(path)
-    assert second is not first and reading._files_stamp("m") != stamp
+    assert second is not first and registry.files_stamp("m") != stamp
 
     # swapped for another model the way quantizing writes it (temporary name, then renamed over it)
     tmp = folder / ".model.int8.onnx.tmp"

@@ -66,26 +66,9 @@ def get_recognizer(precision: str = "int8"):
     """The active model's recognizer; a newly activated or retrained model is picked up."""
     start_up()
     name = registry.active_model_name()
-    return _load_recognizer(name, precision, _files_stamp(name))
+    return _load_recognizer(name, precision, registry.files_stamp(name))
 
 
-def _files_stamp(name: str) -> tuple:
-    """(modification time in ns, size) of each ONNX file of ``name``: a file written again (retrained,
-    re-exported, re-quantized) gives a new recognizer. A missing file is None; the recognizer itself
-    reports it in words."""
-    stamps = []
-    for precision in registry.ONNX_FILES:
-        try:
-            stat = registry.onnx_path(name, precision).stat()
-            stamps.append((stat.st_mtime_ns, stat.st_size))
-        except (OSError, MdrError):
-            stamps.append(None)
-    return tuple(stamps)
-
-
-# --------------------------------------------------------------------------
-# Running a recognition and remembering it
-# --------------------------------------------------------------------------
 def recognize_into_state(load_image: Callable[[], np.ndarray], source: str) -> None:
     """Decode/collect the image, read it, and store image, result or error in session state."""
     state = st.session_state

@@ -181,3 +181,20 @@ def onnx_path(name_or_path: str | Path, precision: str = "int8") -> Path:
     if precision not in ONNX_FILES:
         raise ModelError(f"Unknown precision '{precision}': choose one of {', '.join(ONNX_FILES)}.")
     return model_dir(str(name_or_path)) / ONNX_FILES[precision]
+
+
+def files_stamp(name: str) -> tuple:
+    """(modification time in ns, size) of each ONNX file of ``name``, cheap to take on every request.
+
+    A file written again (retrained, re-exported, re-quantized) changes the stamp, so whoever keeps
+    a recognizer per stamp picks up the new files. A missing file is None; the recognizer itself
+    reports it in words.
+    """
+    stamps: list[tuple[int, int] | None] = []
+    for precision in ONNX_FILES:
+        try:
+            stat = onnx_path(name, precision).stat()
+            stamps.append((stat.st_mtime_ns, stat.st_size))
+        except (OSError, ModelError):
+            stamps.append(None)
+    return tuple(stamps)
