@@ -3,7 +3,7 @@
 # make bench - measure accuracy, latency, throughput, training speed and memory; writes bench/results.md
 # make bench-quick - the same with small sizes (a smoke run, about half a minute); writes test-artifacts/
 # make serve - run the HTTP API at http://127.0.0.1:8000 (docs at /docs)
-# make bench-serve - the HTTP API under load (50 clients x 40 requests); writes bench/serve-results.md
+# make bench-serve - the HTTP API under load (50 clients x 40 requests); writes its section of bench/results.md
 
 PYTHON ?= python3
 VENV   := .venv

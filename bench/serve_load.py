@@ -6,7 +6,7 @@ then, against the same server, times one client sending requests one after anoth
 base64 PNG of a canvas-like number (``mdr.data.synth``: MNIST test digits stroked like a mouse
 drawing), and every answer is checked against the number drawn. Figures: errors, share read
 right, throughput, and p50/p95/p99 latency (request sent to answer read, on the client).
-Written as a markdown section to ``--out`` and printed.
+Written as a section of ``--out`` (bench/results.md; its other sections are kept) and printed.
 """
 from __future__ import annotations
 
@@ -24,8 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.report import write_sections
+
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = ROOT / "bench" / "serve-results.md"
+DEFAULT_OUT = ROOT / "bench" / "results.md"
+TITLE = "6. HTTP API under load"
 CONDITIONS = ("spaced-thin", "dark-on-light", "transparent", "two-rows")
 """The drawings sent: the conditions a canvas gives (touching digits left out: the reader is not
 meant for them, and their slow split search would dominate the figures)."""
@@ -157,8 +160,6 @@ def report(phases: list[Phase], bodies: list[tuple[bytes, str]], args: argparse.
     sizes = [len(b) for b, _ in bodies]
     failures = [o.error for p in phases for o in p.outcomes if o.error][:5]
     text = "\n".join([
-        "## 6. HTTP API under load",
-        "",
         f"Machine: {machine()}. Command: `python -m bench.serve_load` "
         f"(`--clients {args.clients} --requests {args.requests} --single {args.single}`).",
         "",
@@ -192,9 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     for workers in args.workers:
         phases += measure(workers, bodies, args, ROOT / "test-artifacts" / f"serve-load-w{workers}.log")
     text = report(phases, bodies, args, time.perf_counter() - began)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(text)
+    write_sections(args.out, {TITLE: text})
+    print(f"## {TITLE}\n\n{text}")
     return 1 if any(p.errors for p in phases) else 0
 
 
