@@ -35,14 +35,14 @@ TITLE = "Browser: from the last stroke to the number on screen"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.upper-canvas'
-DRAWN = '[data-testid="stBidiComponentIsolated"] canvas.dc-canvas.lower-canvas'
+CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.mdr-canvas'
+DRAWN = '[data-testid="stBidiComponentIsolated"] canvas.mdr-canvas'
 SERVER_MS = re.compile(r"in (\d+) ms")
 
 WATCH_JS = """() => {
     if (window.__mdr) return;
     const watch = window.__mdr = {ups: [], clicks: [], changes: [], last: ""};
-    document.addEventListener("mouseup", () => watch.ups.push(performance.now()), true);
+    document.addEventListener("pointerup", () => watch.ups.push(performance.now()), true);
     document.addEventListener("click", e => {
         if (e.target.closest("button")) watch.clicks.push(performance.now());
     }, true);

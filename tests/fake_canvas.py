@@ -1,38 +1,53 @@
-"""A stand-in for the drawing canvas under AppTest, which cannot run the real component.
+"""A stand-in for the drawing canvas under AppTest, which cannot run the browser's component.
 
-It returns what a test says the browser sent (a drawing, and optionally the canvas picture) and
-records the arguments the page gave the canvas.
+It answers as the browser would: the drawing a test says was drawn, with the Clear count the
+browser had received on the previous run (the browser hears of a Clear only when the run that
+handled it ends), and records the data the page gave the canvas.
 """
 from __future__ import annotations
 
-import sys
-import types
+import base64
+import io
 
 import numpy as np
+from PIL import Image
+
+from mdr.app import canvas_input
 
 
-def drawing(strokes: int) -> dict:
-    """The canvas's JSON for ``strokes`` strokes (their shapes do not matter to the page)."""
-    return {"version": "6", "background": "#000000",
-            "objects": [{"type": "Path", "path": [["M", i, 0], ["L", i, 9]]} for i in range(strokes)]}
+def drawing(strokes: int) -> list[dict]:
+    """``strokes`` strokes as the canvas reports them (their shapes do not matter to the page)."""
+    return [{"type": "path", "width": 18, "points": [[i, 0], [i, 9]]} for i in range(strokes)]
 
 
-class FakeResult:
-    def __init__(self, json_data, image):
-        self.json_data = json_data
-        self.image_data = None if json_data is None else image
+def png_data_url(image: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def install(monkeypatch) -> dict:
-    """Put the stand-in in place; returns what the browser sends ("drawing", "image") and "calls"."""
-    sent = {"drawing": None, "image": np.zeros((4, 4, 4), np.uint8), "calls": []}
+    """Put the stand-in in place; a test sets "drawing" (strokes) and "image"; "calls" records
+    (data, key) of each run."""
+    sent = {"drawing": None, "drawn_with": 0, "image": np.zeros((4, 4, 4), np.uint8), "calls": [],
+            "clears_seen": 0}
 
-    def st_canvas(**kwargs):
-        sent["calls"].append(kwargs)
-        shown = sent["drawing"] if sent["drawing"] is not None else kwargs["initial_drawing"]
-        return FakeResult(shown, sent["image"])
+    def mount(data, key):
+        sent["calls"].append({"data": dict(data), "key": key})
+        sent["clears_seen"] = data["clears"]  # what the browser knows once this run ends
+        if sent["drawing"] is None:
+            return None
+        objects = sent["drawing"]
+        return {"objects": objects, "clears": sent["drawn_with"],
+                "png": png_data_url(sent["image"]) if objects else None}
 
-    module = types.ModuleType("streamlit_drawable_canvas")
-    module.st_canvas = st_canvas
-    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
+    monkeypatch.setattr(canvas_input, "_mount", mount)
     return sent
+
+
+def browser_draws(sent: dict, strokes: int, image: np.ndarray | None = None) -> None:
+    """The browser sends a drawing of ``strokes`` strokes, made after every Clear it has seen."""
+    sent["drawing"] = drawing(strokes)
+    sent["drawn_with"] = sent["clears_seen"]
+    if image is not None:
+        sent["image"] = image

@@ -1,5 +1,5 @@
-"""Clear empties the canvas in place: the same canvas component is given a new empty initial
-drawing, and until the browser sends the emptied canvas back the page treats it as empty.
+"""Clear empties the canvas in place: the same canvas component is told of one more Clear, and
+until the browser sends a drawing made after it, the page treats the canvas as empty.
 
 The canvas component is replaced by a stand-in (tests/fake_canvas.py).
 """
@@ -34,7 +34,7 @@ def _status(at: AppTest) -> tuple[str, str]:
 
 def _browser_sends(at: AppTest, browser: dict, strokes: int) -> tuple[str, str]:
     """The browser sends a drawing of ``strokes`` strokes; the page's status after its rerun."""
-    browser["drawing"] = fake_canvas.drawing(strokes)
+    fake_canvas.browser_draws(browser, strokes)
     at.run()
     return _status(at)
 
@@ -45,7 +45,7 @@ def test_clear_reads_as_empty_at_once_and_the_next_drawing_counts(browser):
     assert _status(at) == ("Nothing drawn yet.", "empty=True")
 
     assert _browser_sends(at, browser, 3) == ("3 strokes drawn.", "empty=False")
-    key, initial = browser["calls"][-1]["key"], browser["calls"][-1]["initial_drawing"]
+    key, initial = browser["calls"][-1]["key"], browser["calls"][-1]["data"]["clears"]
 
     # Clear: the browser still holds (and reports) the old drawing on this rerun
     at.button[0].click().run()
@@ -53,7 +53,7 @@ def test_clear_reads_as_empty_at_once_and_the_next_drawing_counts(browser):
     assert _status(at) == ("Nothing drawn yet.", "empty=True")
     after = browser["calls"][-1]
     assert after["key"] == key  # the same canvas, not a new one
-    assert after["initial_drawing"] != initial and after["initial_drawing"]["objects"] == []
+    assert after["data"]["clears"] != initial  # the canvas empties itself when this changes
 
     at.run()  # any other rerun before the browser has emptied it: still empty
     assert _status(at) == ("Nothing drawn yet.", "empty=True")
@@ -73,11 +73,11 @@ def test_strokes_sent_before_the_canvas_was_emptied_are_counted(browser):
     assert _browser_sends(at, browser, 3) == ("3 strokes drawn.", "empty=False")
 
 
-def test_each_clear_gives_a_new_initial_drawing(browser):
+def test_each_clear_tells_the_canvas_something_new(browser):
     at = AppTest.from_function(_canvas_page)
     at.run()
-    seen = [str(browser["calls"][-1]["initial_drawing"])]
+    seen = [browser["calls"][-1]["data"]["clears"]]
     for _ in range(3):
         at.button[0].click().run()
-        seen.append(str(browser["calls"][-1]["initial_drawing"]))
+        seen.append(browser["calls"][-1]["data"]["clears"])
     assert len(set(seen)) == 4

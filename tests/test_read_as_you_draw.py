@@ -38,7 +38,7 @@ def page(browser) -> AppTest:
 
 def send(at: AppTest, browser: dict, text: str, strokes: int) -> AppTest:
     """The browser sends a drawing of ``text`` made of ``strokes`` strokes; the page reruns."""
-    browser["drawing"], browser["image"] = fake_canvas.drawing(strokes), canvas_picture(text)
+    fake_canvas.browser_draws(browser, strokes, canvas_picture(text))
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -81,7 +81,7 @@ def test_a_rerun_without_a_new_drawing_reads_nothing_again(page, browser):
 def test_an_emptied_canvas_forgets_the_reading_of_the_drawing(page, browser):
     at = send(page, browser, "58", 2)
     assert shown_number(at) == "58"
-    browser["drawing"] = fake_canvas.drawing(0)  # everything undone in the canvas toolbar
+    fake_canvas.browser_draws(browser, 0)  # everything undone in the canvas toolbar
     at.run()
     assert shown_number(at) is None
     assert not at.info, "no 'canvas is empty' hint unless Recognize was pressed"

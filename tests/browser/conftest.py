@@ -18,7 +18,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--no-first-run",
 ]
-DRAWN_CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.dc-canvas.lower-canvas'  # the strokes' layer
+DRAWN_CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.mdr-canvas'
 # True when the canvas that shows the drawing holds no white stroke (only the black background)
 CANVAS_IS_BLANK_JS = """canvas => {
     const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;

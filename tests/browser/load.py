@@ -30,7 +30,7 @@ from handwriting import number_strokes
 
 APP = '[data-testid="stApp"]'
 IDLE = f'{APP}[data-test-script-state="notRunning"]'
-CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.upper-canvas'
+CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.mdr-canvas'
 EXCEPTION = '[data-testid="stException"]'
 TIME_TAKEN = re.compile(r"Time taken: ([\d.]+) ms")
 

@@ -73,7 +73,7 @@ def test_pipeline_shows_every_step_of_a_gallery_example(page, app_url, artifacts
     page.set_viewport_size({"width": 1400, "height": 1000})
 
 
-CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.upper-canvas'
+CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.mdr-canvas'
 
 
 def draw(page, text: str, height: float = 140, gap: float = 40) -> None:

@@ -10,8 +10,8 @@ from handwriting import TWO_STROKE, number_strokes
 
 APP = '[data-testid="stApp"]'
 IDLE = f'{APP}[data-test-script-state="notRunning"]'
-CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.upper-canvas'
-DRAWING = '[data-testid="stBidiComponentIsolated"] canvas.lower-canvas'  # background and strokes
+CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.mdr-canvas'
+DRAWING = '[data-testid="stBidiComponentIsolated"] canvas.mdr-canvas' 
 
 
 def wait_idle(page, settle_ms: int = 400) -> None:
@@ -78,7 +78,7 @@ def save_canvas(page, path) -> None:
         const out = document.createElement('canvas');
         out.width = c.width; out.height = c.height;
         const ctx = out.getContext('2d');
-        for (const layer of c.getRootNode().querySelectorAll('canvas.lower-canvas'))
+        for (const layer of c.getRootNode().querySelectorAll('canvas.mdr-canvas'))
             ctx.drawImage(layer, 0, 0);
         return out.toDataURL('image/png');
     }""")
@@ -149,8 +149,11 @@ def test_a_drawn_number_is_read_without_pressing_recognize(page, app_url, artifa
     assert page.evaluate("() => window.__clicks") == clicks == 0, "no button was pressed"
     assert page.get_by_text("The digits as the model saw them").count() == 1
     # one more digit: the number grows as it is drawn
-    draw(page, canvas, "7", 140, 34, left=40 + 4 * (0.62 * 140 + 34))
+    box = canvas.bounding_box()
+    for points in number_strokes("7", box["x"] + 40 + 4 * (0.62 * 140 + 34), box["y"] + 40, 140, 34):
+        stroke(page, points)
     _number_shown(page, "39587")
+    assert page.get_by_text("5 strokes drawn.", exact=True).count() == 1
 
 
 def test_with_read_as_i_draw_off_the_number_waits_for_recognize(page, app_url):
