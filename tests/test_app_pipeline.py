@@ -11,13 +11,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mdr.app import gallery, reading
-from mdr.app import pipeline_view as pv
+from mdr.app import pipeline_steps as ps
 from mdr.recognition.config import DEFAULT_CONFIG
 from mdr.errors import NothingToReadError
-from number_images import compose_number, png_bytes
+from number_images import compose_number, png_bytes, specks_only
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_Pipeline.py")
-HEADINGS = [step.heading for step in pv.STEPS]
+HEADINGS = [step.heading for step in ps.STEPS]
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def choose_example(at: AppTest, name: str) -> AppTest:
 def turn(at: AppTest, knob: str, value) -> AppTest:
     """Set one knob (a RecognizerConfig field) in the sidebar and rerun."""
     key = f"pipeline_knob_{knob}"
-    kind = {k.name: k.kind for k in pv.KNOBS}[knob]
+    kind = {k.name: k.kind for k in ps.KNOBS}[knob]
     widget = {"slider": at.slider, "select": at.selectbox, "radio": at.radio, "toggle": at.toggle}[kind](key=key)
     widget.set_value(value)
     return rerun(at)
@@ -126,7 +126,7 @@ def test_every_step_is_shown_for_each_gallery_example(recognizer, item):
 
 def test_knobs_start_at_the_recognizer_defaults():
     at = open_page()
-    for name, default in pv.knob_defaults(DEFAULT_CONFIG).items():
+    for name, default in ps.knob_defaults(DEFAULT_CONFIG).items():
         assert at.session_state[f"pipeline_knob_{name}"] == default, name
     assert not any("Changed:" in c.value for c in at.sidebar.caption)
 
@@ -207,7 +207,7 @@ def test_reset_puts_every_knob_back(recognizer):
     assert shown_number(at) != default_number
     at.button(key="pipeline_reset").click()
     rerun(at)
-    for name, default in pv.knob_defaults(DEFAULT_CONFIG).items():
+    for name, default in ps.knob_defaults(DEFAULT_CONFIG).items():
         assert at.session_state[f"pipeline_knob_{name}"] == default, name
     assert shown_number(at) == default_number
 
@@ -262,9 +262,7 @@ def test_blank_upload_shows_the_message_and_what_was_seen():
 
 
 def test_only_specks_shows_the_message_and_the_dropped_marks(recognizer):
-    dots = np.zeros((240, 480), np.uint8)
-    for x, y in [(60, 60), (200, 150), (400, 90)]:
-        dots[y - 2:y + 3, x - 2:x + 3] = 255
+    dots = specks_only((240, 480), [(60, 60), (200, 150), (400, 90)])
     with pytest.raises(NothingToReadError) as raised:
         recognizer.recognize(dots)
     at = upload(open_page(), "dots.png", png_bytes(dots))

@@ -13,7 +13,7 @@ except ImportError:  # the browser fixtures skip (or, in CI, fail) with the reas
     expect = None
 
 from mdr.app import gallery
-from mdr.app import pipeline_view as pv
+from mdr.app import pipeline_steps as ps
 
 APP = '[data-testid="stApp"]'
 IDLE = f'{APP}[data-test-script-state="notRunning"]'
@@ -46,7 +46,7 @@ def test_pipeline_shows_every_step_of_a_gallery_example(page, app_url, artifacts
     page.get_by_text(item.description[:40]).wait_for()
     wait_idle(page)
 
-    for step in pv.STEPS:
+    for step in ps.STEPS:
         heading = page.get_by_role("heading", name=step.heading, exact=True)
         assert heading.count() == 1, step.heading
         assert heading.is_visible(), step.heading
@@ -104,7 +104,7 @@ def test_a_drawing_read_on_recognize_is_explained_here(page, app_url, artifacts)
 
     # the sidebar link keeps the session, and with it the drawing
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Pipeline").click()
-    page.get_by_role("heading", name=pv.STEPS[-1].heading, exact=True).wait_for()
+    page.get_by_role("heading", name=ps.STEPS[-1].heading, exact=True).wait_for()
     wait_idle(page)
     expect(page.get_by_role("radio", name="Last image from Recognize")).to_be_checked()
     expect(page.get_by_text("The last image read on the Recognize page (the drawing)")).to_be_visible()
@@ -122,9 +122,9 @@ def test_drawing_on_this_page_is_explained(page, app_url):
     wait_idle(page)
     page.get_by_text("Draw a number on the canvas").wait_for()
     draw(page, "40")
-    page.get_by_role("heading", name=pv.STEPS[-1].heading, exact=True).wait_for()
+    page.get_by_role("heading", name=ps.STEPS[-1].heading, exact=True).wait_for()
     wait_idle(page)
-    for step in pv.STEPS:
+    for step in ps.STEPS:
         assert page.get_by_role("heading", name=step.heading, exact=True).count() == 1, step.heading
     number = page.locator(".mdr-number")
     expect(number).to_be_visible()
