@@ -1,6 +1,10 @@
-"""The Pipeline page, driven by AppTest: gallery examples, knobs, uploads, bad input."""
+"""The Pipeline page, driven by AppTest: gallery examples, knobs, uploads, bad input, its pictures."""
 from __future__ import annotations
 
+import base64
+import html
+import io
+import re
 import struct
 import zlib
 from dataclasses import replace
@@ -8,9 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from mdr.app import gallery, reading
+from mdr.app.figures import INLINE_PICTURE
+from mdr.app import pipeline_pictures as pp
 from mdr.app import pipeline_steps as ps
 from mdr.recognition.config import DEFAULT_CONFIG
 from mdr.errors import NothingToReadError
@@ -72,10 +79,14 @@ def not_reached(at: AppTest) -> int:
     return sum("Not reached" in i.value for i in at.info)
 
 
+def pictures(at: AppTest) -> list[str]:
+    """The pictures the page sent inside itself (figures.inline_picture), as their HTML."""
+    return [m.value for m in at.markdown if f'class="{INLINE_PICTURE}"' in m.value]
+
+
 def texts(at: AppTest) -> str:
     """Markdown, captions and picture captions of the page, as one string."""
-    captions = [caption for image in at.image for caption in image.captions]
-    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + captions)
+    return "\n".join([html.unescape(m.value) for m in at.markdown] + [c.value for c in at.caption])
 
 
 def upload(at: AppTest, name: str, data: bytes, mime: str = "image/png") -> AppTest:
@@ -115,7 +126,7 @@ def test_every_step_is_shown_for_each_gallery_example(recognizer, item):
     assert shown_number(at) == recognition.number
     # original, grey, ink, mask, components, specks, merges, one per split, reading order,
     # and four pictures per digit
-    assert len(at.image) == 8 + len(recognition.splits) + 4 * len(recognition.digits)
+    assert len(pictures(at)) == 8 + len(recognition.splits) + 4 * len(recognition.digits)
     # threshold histogram, probabilities, timings
     assert len(at.get("plotly_chart")) == 3
     assert len(at.get("download_button")) == 1
@@ -284,3 +295,40 @@ def test_any_image_the_recognizer_takes_is_shown(recognizer, kind):
     at = open_page(**{reading.LAST_IMAGE: image, reading.LAST_SOURCE: kind})
     assert headings(at) == HEADINGS
     assert shown_number(at) == recognizer.recognize(image).number
+
+
+# --------------------------------------------------------------------------
+# Pictures inside the page, and the page's own canvas
+# --------------------------------------------------------------------------
+def picture_pixels(figure: str) -> np.ndarray:
+    """The pixels of one inline picture, decoded from its data: URI."""
+    match = re.search(r'src="data:image/png;base64,([^"]+)"', figure)
+    assert match, figure[:200]
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(match.group(1)))))
+
+
+def picture_caption(figure: str) -> str:
+    match = re.search(r"<figcaption[^>]*>(.*?)</figcaption>", figure)
+    return html.unescape(match.group(1)) if match else ""
+
+
+def test_pictures_are_sent_inside_the_page(recognizer):
+    """No media files (they can be gone under load before the browser fetches them): every
+    picture is a data: URI in the page, with its caption, and shows what the step drew."""
+    at = choose_example(open_page(), "touching")
+    recognition = recognizer.recognize(gallery.read_example("touching"))
+    assert not at.image, "no picture is left as a Streamlit media file"
+    figures = pictures(at)
+    assert len(figures) == 8 + len(recognition.splits) + 4 * len(recognition.digits)
+    captions = [picture_caption(f) for f in figures]
+    assert captions[:2] == ["original", "greyscale, working size"]
+    assert "ink mask" in captions
+    assert any(c.startswith("final 28×28: centre of mass moved by") for c in captions)
+
+    original = picture_pixels(figures[0])
+    assert np.array_equal(original, pp.preview(gallery.read_example("touching")))
+    order = captions.index("digits numbered in reading order; one colour per line")
+    assert np.array_equal(picture_pixels(figures[order]), pp.reading_order_picture(recognition))
+    # the enlarged per-digit pictures are shown at their own size, crisp
+    final = figures[captions.index(next(c for c in captions if c.startswith("final 28×28")))]
+    assert f"width:{28 * pp.GRID_CELL}px;image-rendering:pixelated;" in final

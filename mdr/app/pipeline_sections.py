@@ -1,7 +1,9 @@
 """Each step's section on the Pipeline page: what the step found, with its pictures and tables.
 
 :data:`SECTIONS` holds one function per step of :data:`mdr.app.pipeline_steps.STEPS` (by its
-key), so the page only walks the steps.
+key), so the page only walks the steps. Pictures are sent inside the page
+(:func:`mdr.app.figures.inline_picture`): under load, Streamlit's media files can be
+forgotten before the browser has fetched them.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import streamlit as st
 from mdr.app import charts, result_view
 from mdr.app import pipeline_pictures as pp
 from mdr.app import pipeline_view as pv
+from mdr.app.figures import inline_picture
 from mdr.app.pipeline_steps import STEPS, Step
 from mdr.recognition.config import RecognizerConfig
 from mdr.recognition.results import Recognition
@@ -36,8 +39,8 @@ class Explained:
 
 
 def show_picture(picture: np.ndarray, caption: str, width: int | None = None) -> None:
-    """A picture of a step; as wide as its column unless ``width`` is given."""
-    st.image(picture, caption=caption, clamp=True, width=width or "stretch")
+    """A picture of a step, inside the page; as wide as its column unless ``width`` is given."""
+    inline_picture(pp.to_uint8(picture), caption=caption, width=width)
 
 
 def _beside(picture: np.ndarray, caption: str) -> Any:

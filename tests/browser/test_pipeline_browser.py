@@ -54,7 +54,11 @@ def test_pipeline_shows_every_step_of_a_gallery_example(page, app_url, artifacts
     number.scroll_into_view_if_needed()
     expect(number).to_be_visible()
     expect(number).to_have_text(expected_number)
-    assert page.get_by_test_id("stImage").count() >= 10
+    # the pictures are sent inside the page (no media files that can be gone under load), and load
+    pictures = page.locator("figure.mdr-picture img")
+    assert pictures.count() >= 10
+    assert page.get_by_test_id("stImage").count() == 0
+    assert pictures.evaluate_all("imgs => imgs.filter(img => !img.complete || img.naturalWidth === 0).length") == 0
     assert page.locator('[data-testid="stException"]').count() == 0
 
     with page.expect_download() as download:
