@@ -1,4 +1,5 @@
-"""The Pipeline page, driven by AppTest: gallery examples, knobs, uploads, bad input, its pictures."""
+"""The Pipeline page, driven by AppTest: gallery examples, knobs, uploads, bad input, its pictures
+and its own canvas."""
 from __future__ import annotations
 
 import base64
@@ -21,6 +22,7 @@ from mdr.app import pipeline_pictures as pp
 from mdr.app import pipeline_steps as ps
 from mdr.recognition.config import DEFAULT_CONFIG
 from mdr.errors import NothingToReadError
+import canvas_standin
 from number_images import compose_number, png_bytes, specks_only
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_Pipeline.py")
@@ -332,3 +334,47 @@ def test_pictures_are_sent_inside_the_page(recognizer):
     # the enlarged per-digit pictures are shown at their own size, crisp
     final = figures[captions.index(next(c for c in captions if c.startswith("final 28×28")))]
     assert f"width:{28 * pp.GRID_CELL}px;image-rendering:pixelated;" in final
+
+
+def canvas_rgba(text: str) -> np.ndarray:
+    """What the canvas sends: white ink on black, RGBA."""
+    ink = compose_number(text)
+    return np.dstack([ink, ink, ink, np.full_like(ink, 255)])
+
+
+def test_clear_empties_this_pages_canvas_and_keeps_what_recognize_read(recognizer, monkeypatch):
+    drawn = canvas_rgba("40")
+    browser = canvas_standin.install(monkeypatch, image=drawn)
+    last = compose_number("7")
+    at = open_page(**{reading.LAST_IMAGE: last, reading.LAST_SOURCE: "the drawing"})
+    at.radio(key="pipeline_source").set_value("Draw here")
+    rerun(at)
+    assert any("Draw a number on the canvas" in i.value for i in at.info)
+    assert headings(at) == []
+
+    browser["drawing"] = canvas_standin.drawing(3)
+    rerun(at)
+    assert headings(at) == HEADINGS
+    assert shown_number(at) == recognizer.recognize(drawn).number
+    assert any(c.value.startswith("3 strokes drawn.") for c in at.caption)
+    before = browser["calls"][-1]
+
+    # Clear: the browser still reports the old drawing on this rerun, yet the page is empty
+    at.button(key="pipeline_clear").click()
+    rerun(at)
+    assert headings(at) == [] and shown_number(at) is None
+    assert any("Draw a number on the canvas" in i.value for i in at.info)
+    assert any(c.value.startswith("Nothing drawn yet.") for c in at.caption)
+    after = browser["calls"][-1]
+    assert after["key"] == before["key"] == "canvas"  # the same canvas as on Recognize, emptied in place
+    assert after["initial_drawing"] != before["initial_drawing"] and after["initial_drawing"]["objects"] == []
+    assert at.session_state[reading.LAST_IMAGE] is last, "what Recognize read is another source here"
+
+    browser["drawing"] = canvas_standin.drawing(0)  # the browser has emptied it
+    rerun(at)
+    browser["drawing"] = canvas_standin.drawing(2)  # and the next drawing is explained again
+    rerun(at)
+    assert headings(at) == HEADINGS
+    at.radio(key="pipeline_source").set_value("Last image from Recognize")
+    rerun(at)
+    assert shown_number(at) == recognizer.recognize(last).number

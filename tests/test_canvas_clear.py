@@ -1,16 +1,14 @@
 """Clear empties the canvas in place: the same canvas component is given a new empty initial
 drawing, and until the browser sends the emptied canvas back the page treats it as empty.
 
-The canvas component is replaced by a stand-in that returns what a test says the browser sent
-(AppTest cannot run the real one), and records the arguments the page gave it.
+The canvas component is replaced by a stand-in (:mod:`canvas_standin`).
 """
 from __future__ import annotations
 
-import sys
-import types
-
 import pytest
 from streamlit.testing.v1 import AppTest
+
+import canvas_standin
 
 
 def _canvas_page() -> None:
@@ -24,31 +22,10 @@ def _canvas_page() -> None:
     st.text(f"empty={canvas_input.canvas_is_empty(canvas)}")
 
 
-def _drawing(strokes: int) -> dict:
-    return {"version": "6", "background": "#000000",
-            "objects": [{"type": "Path", "path": [["M", i, 0], ["L", i, 9]]} for i in range(strokes)]}
-
-
-class _FakeResult:
-    def __init__(self, json_data):
-        self.json_data = json_data
-        self.image_data = None if json_data is None else object()
-
-
 @pytest.fixture
 def browser(monkeypatch):
     """What the browser last sent, and every set of arguments the page gave the canvas."""
-    sent = {"drawing": None, "calls": []}
-
-    def st_canvas(**kwargs):
-        sent["calls"].append(kwargs)
-        drawing = sent["drawing"] if sent["drawing"] is not None else kwargs["initial_drawing"]
-        return _FakeResult(drawing)
-
-    module = types.ModuleType("streamlit_drawable_canvas")
-    module.st_canvas = st_canvas
-    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
-    return sent
+    return canvas_standin.install(monkeypatch)
 
 
 def _status(at: AppTest) -> tuple[str, str]:
@@ -57,7 +34,7 @@ def _status(at: AppTest) -> tuple[str, str]:
 
 def _browser_sends(at: AppTest, browser: dict, strokes: int) -> tuple[str, str]:
     """The browser sends a drawing of ``strokes`` strokes; the page's status after its rerun."""
-    browser["drawing"] = _drawing(strokes)
+    browser["drawing"] = canvas_standin.drawing(strokes)
     at.run()
     return _status(at)
 

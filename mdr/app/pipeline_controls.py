@@ -25,6 +25,7 @@ SOURCE_UPLOAD = "Upload an image"
 SOURCES = [SOURCE_GALLERY, SOURCE_RECOGNIZE, SOURCE_DRAW, SOURCE_UPLOAD]
 SOURCE_KEY = "pipeline_source"
 GALLERY_KEY = "pipeline_gallery"
+CLEAR_KEY = "pipeline_clear"
 SAVED_KNOBS = "pipeline_knob_values"  # survives visits to other pages, unlike widget state
 
 Chosen = tuple[Any, str, str | None]
@@ -101,11 +102,15 @@ def _last_recognized() -> Chosen:
 
 
 def _drawing() -> Chosen:
-    """The page's own canvas, read on every stroke."""
+    """The page's own canvas, read on every stroke; Clear empties it as on Recognize, but leaves
+    what Recognize read alone (it is another source here)."""
     brush = st.slider("Brush width", min_value=6, max_value=40, value=18, step=1, key="pipeline_brush")
     canvas = canvas_input.drawing_canvas(brush)
-    st.caption("Every change of the drawing runs the pipeline again; use the canvas toolbar to "
-               "undo or clear.")
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.button("Clear", icon=":material/ink_eraser:", on_click=canvas_input.clear_canvas,
+                  kwargs={"forget_result": False}, key=CLEAR_KEY)
+        st.caption(f"{canvas_input.canvas_status(canvas)} Every change of the drawing runs the pipeline "
+                   "again; undo with the canvas toolbar.")
     if canvas_input.canvas_is_empty(canvas):
         st.info("Draw a number on the canvas to see how it is read.", icon=":material/draw:")
         return NOTHING
