@@ -109,8 +109,8 @@ def _drawing() -> Chosen:
     with st.container(horizontal=True, vertical_alignment="center"):
         st.button("Clear", icon=":material/ink_eraser:", on_click=canvas_input.clear_canvas,
                   kwargs={"forget_result": False}, key=CLEAR_KEY)
-        st.caption(f"{canvas_input.canvas_status(canvas)} Every change of the drawing runs the pipeline "
-                   "again; undo with the canvas toolbar.")
+        st.caption(canvas_input.canvas_status(canvas))
+    st.caption("Every change of the drawing runs the pipeline again; undo a stroke with the canvas toolbar.")
     if canvas_input.canvas_is_empty(canvas):
         st.info("Draw a number on the canvas to see how it is read.", icon=":material/draw:")
         return NOTHING

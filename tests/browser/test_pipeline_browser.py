@@ -170,3 +170,35 @@ def test_a_knob_changes_the_number_and_reset_restores_it(page, app_url, artifact
     wait_idle(page, 800)
     expect(number).to_have_text(expected_number)
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_clear_empties_this_pages_canvas(page, app_url):
+    """Clear beside the page's own canvas empties it in place, as on Recognize, and the next
+    drawing is explained again."""
+    from conftest import CANVAS_IS_BLANK_JS, DRAWN_CANVAS
+
+    page.goto(f"{app_url}/Pipeline")
+    page.get_by_role("heading", name=re.compile("Pipeline")).first.wait_for()
+    wait_idle(page)
+    page.get_by_test_id("stRadio").get_by_text("Draw here").click()
+    page.wait_for_selector(CANVAS, state="visible")
+    wait_idle(page)
+    draw(page, "40")
+    page.get_by_role("heading", name=ps.STEPS[-1].heading, exact=True).wait_for()
+    wait_idle(page)
+    drawing = page.locator(DRAWN_CANVAS).element_handle()
+    assert not page.evaluate(CANVAS_IS_BLANK_JS, drawing)
+
+    page.get_by_role("button", name="Clear").click()
+    page.get_by_text("Nothing drawn yet.", exact=True).wait_for()
+    page.wait_for_function(CANVAS_IS_BLANK_JS, arg=drawing)
+    wait_idle(page)
+    assert page.evaluate("canvas => canvas.isConnected", drawing)  # emptied, not replaced
+    expect(page.get_by_text("Draw a number on the canvas")).to_be_visible()
+    assert page.get_by_role("heading", name=ps.STEPS[0].heading, exact=True).count() == 0
+
+    draw(page, "7")
+    page.get_by_role("heading", name=ps.STEPS[-1].heading, exact=True).wait_for()
+    wait_idle(page)
+    expect(page.locator(".mdr-number")).to_have_text("7")
+    assert page.locator('[data-testid="stException"]').count() == 0
