@@ -331,7 +331,9 @@ def test_pictures_are_sent_inside_the_page(recognizer):
     assert np.array_equal(original, pp.preview(gallery.read_example("touching")))
     order = captions.index("digits numbered in reading order; one colour per line")
     assert np.array_equal(picture_pixels(figures[order]), pp.reading_order_picture(recognition))
-    # the enlarged per-digit pictures are shown at their own size, crisp
+    # a step's picture fills its half of the frame, as st.image(width="stretch") did, even when
+    # it is smaller; the enlarged per-digit pictures are shown at their own size, crisp
+    assert "width:100%;object-fit:contain;" in figures[0]
     final = figures[captions.index(next(c for c in captions if c.startswith("final 28×28")))]
     assert f"width:{28 * pp.GRID_CELL}px;image-rendering:pixelated;" in final
 

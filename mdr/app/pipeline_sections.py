@@ -40,7 +40,7 @@ class Explained:
 
 def show_picture(picture: np.ndarray, caption: str, width: int | None = None) -> None:
     """A picture of a step, inside the page; as wide as its column unless ``width`` is given."""
-    inline_picture(pp.to_uint8(picture), caption=caption, width=width)
+    inline_picture(pp.to_uint8(picture), caption=caption, width=width, stretch=width is None)
 
 
 def _beside(picture: np.ndarray, caption: str) -> Any:
