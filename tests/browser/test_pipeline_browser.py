@@ -117,17 +117,27 @@ def test_a_drawing_read_on_recognize_is_explained_here(page, app_url, artifacts)
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
-def test_drawing_on_this_page_is_explained(page, app_url):
+def open_canvas(page, app_url: str) -> None:
+    """The Pipeline page with its own canvas as the source."""
     page.goto(f"{app_url}/Pipeline")
     page.get_by_role("heading", name=re.compile("Pipeline")).first.wait_for()
     wait_idle(page)
     page.get_by_test_id("stRadio").get_by_text("Draw here").click()
     page.wait_for_selector(CANVAS, state="visible")
     wait_idle(page)
-    page.get_by_text("Draw a number on the canvas").wait_for()
-    draw(page, "40")
+
+
+def draw_and_wait(page, text: str) -> None:
+    """Draw ``text`` on the canvas and wait until every step of its reading is shown."""
+    draw(page, text)
     page.get_by_role("heading", name=ps.STEPS[-1].heading, exact=True).wait_for()
     wait_idle(page)
+
+
+def test_drawing_on_this_page_is_explained(page, app_url):
+    open_canvas(page, app_url)
+    page.get_by_text("Draw a number on the canvas").wait_for()
+    draw_and_wait(page, "40")
     for step in ps.STEPS:
         assert page.get_by_role("heading", name=step.heading, exact=True).count() == 1, step.heading
     number = page.locator(".mdr-number")
@@ -177,15 +187,8 @@ def test_clear_empties_this_pages_canvas(page, app_url):
     drawing is explained again."""
     from conftest import CANVAS_IS_BLANK_JS, DRAWN_CANVAS
 
-    page.goto(f"{app_url}/Pipeline")
-    page.get_by_role("heading", name=re.compile("Pipeline")).first.wait_for()
-    wait_idle(page)
-    page.get_by_test_id("stRadio").get_by_text("Draw here").click()
-    page.wait_for_selector(CANVAS, state="visible")
-    wait_idle(page)
-    draw(page, "40")
-    page.get_by_role("heading", name=ps.STEPS[-1].heading, exact=True).wait_for()
-    wait_idle(page)
+    open_canvas(page, app_url)
+    draw_and_wait(page, "40")
     drawing = page.locator(DRAWN_CANVAS).element_handle()
     assert not page.evaluate(CANVAS_IS_BLANK_JS, drawing)
 
@@ -197,8 +200,6 @@ def test_clear_empties_this_pages_canvas(page, app_url):
     expect(page.get_by_text("Draw a number on the canvas")).to_be_visible()
     assert page.get_by_role("heading", name=ps.STEPS[0].heading, exact=True).count() == 0
 
-    draw(page, "7")
-    page.get_by_role("heading", name=ps.STEPS[-1].heading, exact=True).wait_for()
-    wait_idle(page)
+    draw_and_wait(page, "7")
     expect(page.locator(".mdr-number")).to_have_text("7")
     assert page.locator('[data-testid="stException"]').count() == 0
