@@ -1,7 +1,7 @@
 """Train: retrain the model, watch it learn, see where it fails, compare variants, switch models."""
 import streamlit as st
 
-from mdr.app import jobs
+from mdr.app import jobs, registry_view
 from mdr.models import registry
 from mdr.paths import models_dir
 from mdr.app import train_view as tv
@@ -27,7 +27,7 @@ else:
 st.header("Models", anchor=False)
 st.caption(f"Stored in `{models_dir()}`. "
            "Activating checks that the model loads first; a broken model is refused and the active one stays.")
-tv.registry_table()
+registry_view.registry_table()
 
 names = registry.list_models()
 if names:

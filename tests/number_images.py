@@ -1,4 +1,5 @@
-"""Images of whole numbers written with real MNIST *test* digits (never training digits)."""
+"""Images of whole numbers written with real MNIST *test* digits (never training digits), and of
+specks only, which the recognizer refuses to read."""
 from __future__ import annotations
 
 import io
@@ -49,3 +50,12 @@ def png_bytes(image: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def specks_only(shape: tuple[int, int], centres: list[tuple[int, int]]) -> np.ndarray:
+    """Black with a 5x5 white dot at each (x, y) in ``centres``: marks, but none big enough to be a
+    digit, so the recognizer stops after speck removal."""
+    dots = np.zeros(shape, np.uint8)
+    for x, y in centres:
+        dots[y - 2:y + 3, x - 2:x + 3] = 255
+    return dots

@@ -1,6 +1,11 @@
-"""The Pipeline page, driven by AppTest: gallery examples, knobs, uploads, bad input."""
+"""The Pipeline page, driven by AppTest: gallery examples, knobs, uploads, bad input, its pictures
+and its own canvas."""
 from __future__ import annotations
 
+import base64
+import html
+import io
+import re
 import struct
 import zlib
 from dataclasses import replace
@@ -8,16 +13,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from mdr.app import gallery, reading
-from mdr.app import pipeline_view as pv
+from mdr.app.figures import INLINE_PICTURE
+from mdr.app import pipeline_pictures as pp
+from mdr.app import pipeline_steps as ps
 from mdr.recognition.config import DEFAULT_CONFIG
 from mdr.errors import NothingToReadError
-from number_images import compose_number, png_bytes
+import fake_canvas
+from number_images import compose_number, png_bytes, specks_only
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_Pipeline.py")
-HEADINGS = [step.heading for step in pv.STEPS]
+HEADINGS = [step.heading for step in ps.STEPS]
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +59,7 @@ def choose_example(at: AppTest, name: str) -> AppTest:
 def turn(at: AppTest, knob: str, value) -> AppTest:
     """Set one knob (a RecognizerConfig field) in the sidebar and rerun."""
     key = f"pipeline_knob_{knob}"
-    kind = {k.name: k.kind for k in pv.KNOBS}[knob]
+    kind = {k.name: k.kind for k in ps.KNOBS}[knob]
     widget = {"slider": at.slider, "select": at.selectbox, "radio": at.radio, "toggle": at.toggle}[kind](key=key)
     widget.set_value(value)
     return rerun(at)
@@ -72,10 +81,14 @@ def not_reached(at: AppTest) -> int:
     return sum("Not reached" in i.value for i in at.info)
 
 
+def pictures(at: AppTest) -> list[str]:
+    """The pictures the page sent inside itself (figures.inline_picture), as their HTML."""
+    return [m.value for m in at.markdown if f'class="{INLINE_PICTURE}"' in m.value]
+
+
 def texts(at: AppTest) -> str:
     """Markdown, captions and picture captions of the page, as one string."""
-    captions = [caption for image in at.image for caption in image.captions]
-    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + captions)
+    return "\n".join([html.unescape(m.value) for m in at.markdown] + [c.value for c in at.caption])
 
 
 def upload(at: AppTest, name: str, data: bytes, mime: str = "image/png") -> AppTest:
@@ -115,7 +128,7 @@ def test_every_step_is_shown_for_each_gallery_example(recognizer, item):
     assert shown_number(at) == recognition.number
     # original, grey, ink, mask, components, specks, merges, one per split, reading order,
     # and four pictures per digit
-    assert len(at.image) == 8 + len(recognition.splits) + 4 * len(recognition.digits)
+    assert len(pictures(at)) == 8 + len(recognition.splits) + 4 * len(recognition.digits)
     # threshold histogram, probabilities, timings
     assert len(at.get("plotly_chart")) == 3
     assert len(at.get("download_button")) == 1
@@ -126,7 +139,7 @@ def test_every_step_is_shown_for_each_gallery_example(recognizer, item):
 
 def test_knobs_start_at_the_recognizer_defaults():
     at = open_page()
-    for name, default in pv.knob_defaults(DEFAULT_CONFIG).items():
+    for name, default in ps.knob_defaults(DEFAULT_CONFIG).items():
         assert at.session_state[f"pipeline_knob_{name}"] == default, name
     assert not any("Changed:" in c.value for c in at.sidebar.caption)
 
@@ -207,7 +220,7 @@ def test_reset_puts_every_knob_back(recognizer):
     assert shown_number(at) != default_number
     at.button(key="pipeline_reset").click()
     rerun(at)
-    for name, default in pv.knob_defaults(DEFAULT_CONFIG).items():
+    for name, default in ps.knob_defaults(DEFAULT_CONFIG).items():
         assert at.session_state[f"pipeline_knob_{name}"] == default, name
     assert shown_number(at) == default_number
 
@@ -262,9 +275,7 @@ def test_blank_upload_shows_the_message_and_what_was_seen():
 
 
 def test_only_specks_shows_the_message_and_the_dropped_marks(recognizer):
-    dots = np.zeros((240, 480), np.uint8)
-    for x, y in [(60, 60), (200, 150), (400, 90)]:
-        dots[y - 2:y + 3, x - 2:x + 3] = 255
+    dots = specks_only((240, 480), [(60, 60), (200, 150), (400, 90)])
     with pytest.raises(NothingToReadError) as raised:
         recognizer.recognize(dots)
     at = upload(open_page(), "dots.png", png_bytes(dots))
@@ -286,3 +297,86 @@ def test_any_image_the_recognizer_takes_is_shown(recognizer, kind):
     at = open_page(**{reading.LAST_IMAGE: image, reading.LAST_SOURCE: kind})
     assert headings(at) == HEADINGS
     assert shown_number(at) == recognizer.recognize(image).number
+
+
+# --------------------------------------------------------------------------
+# Pictures inside the page, and the page's own canvas
+# --------------------------------------------------------------------------
+def picture_pixels(figure: str) -> np.ndarray:
+    """The pixels of one inline picture, decoded from its data: URI."""
+    match = re.search(r'src="data:image/png;base64,([^"]+)"', figure)
+    assert match, figure[:200]
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(match.group(1)))))
+
+
+def picture_caption(figure: str) -> str:
+    match = re.search(r"<figcaption[^>]*>(.*?)</figcaption>", figure)
+    return html.unescape(match.group(1)) if match else ""
+
+
+def test_pictures_are_sent_inside_the_page(recognizer):
+    """No media files (they can be gone under load before the browser fetches them): every
+    picture is a data: URI in the page, with its caption, and shows what the step drew."""
+    at = choose_example(open_page(), "touching")
+    recognition = recognizer.recognize(gallery.read_example("touching"))
+    assert not at.image, "no picture is left as a Streamlit media file"
+    figures = pictures(at)
+    assert len(figures) == 8 + len(recognition.splits) + 4 * len(recognition.digits)
+    captions = [picture_caption(f) for f in figures]
+    assert captions[:2] == ["original", "greyscale, working size"]
+    assert "ink mask" in captions
+    assert any(c.startswith("final 28×28: centre of mass moved by") for c in captions)
+
+    original = picture_pixels(figures[0])
+    assert np.array_equal(original, pp.preview(gallery.read_example("touching")))
+    order = captions.index("digits numbered in reading order; one colour per line")
+    assert np.array_equal(picture_pixels(figures[order]), pp.reading_order_picture(recognition))
+    # a step's picture fills its half of the frame, as st.image(width="stretch") did, even when
+    # it is smaller; the enlarged per-digit pictures are shown at their own size, crisp
+    assert "width:100%;object-fit:contain;" in figures[0]
+    final = figures[captions.index(next(c for c in captions if c.startswith("final 28×28")))]
+    assert f"width:{28 * pp.GRID_CELL}px;image-rendering:pixelated;" in final
+
+
+def canvas_rgba(text: str) -> np.ndarray:
+    """What the canvas sends: white ink on black, RGBA."""
+    ink = compose_number(text)
+    return np.dstack([ink, ink, ink, np.full_like(ink, 255)])
+
+
+def test_clear_empties_this_pages_canvas_and_keeps_what_recognize_read(recognizer, monkeypatch):
+    drawn = canvas_rgba("40")
+    browser = fake_canvas.install(monkeypatch)
+    last = compose_number("7")
+    at = open_page(**{reading.LAST_IMAGE: last, reading.LAST_SOURCE: "the drawing"})
+    at.radio(key="pipeline_source").set_value("Draw here")
+    rerun(at)
+    assert any("Draw a number on the canvas" in i.value for i in at.info)
+    assert headings(at) == []
+
+    fake_canvas.browser_draws(browser, 3, drawn)
+    rerun(at)
+    assert headings(at) == HEADINGS
+    assert shown_number(at) == recognizer.recognize(drawn).number
+    assert any(c.value == "3 strokes drawn." for c in at.caption)
+    before = browser["calls"][-1]
+
+    # Clear: the browser still reports the old drawing on this rerun, yet the page is empty
+    at.button(key="pipeline_clear").click()
+    rerun(at)
+    assert headings(at) == [] and shown_number(at) is None
+    assert any("Draw a number on the canvas" in i.value for i in at.info)
+    assert any(c.value == "Nothing drawn yet." for c in at.caption)
+    after = browser["calls"][-1]
+    assert after["key"] == before["key"] == "canvas"  # the same canvas as on Recognize, emptied in place
+    assert after["data"]["clears"] != before["data"]["clears"]  # the canvas empties itself
+    assert at.session_state[reading.LAST_IMAGE] is last, "what Recognize read is another source here"
+
+    fake_canvas.browser_draws(browser, 0)  # the browser has emptied it
+    rerun(at)
+    fake_canvas.browser_draws(browser, 2)  # and the next drawing is explained again
+    rerun(at)
+    assert headings(at) == HEADINGS
+    at.radio(key="pipeline_source").set_value("Last image from Recognize")
+    rerun(at)
+    assert shown_number(at) == recognizer.recognize(last).number

@@ -12,10 +12,13 @@ from PIL import Image
 
 from mdr.app import export_intermediates as export
 from mdr.app import gallery
+from mdr.app import pipeline_pictures as pp
+from mdr.app import pipeline_steps as ps
 from mdr.app import pipeline_view as pv
 from mdr.recognition.config import DEFAULT_CONFIG, RecognizerConfig
 from mdr.errors import NothingToReadError
 from mdr.recognition.results import SplitCandidate, SplitDecision
+from number_images import specks_only
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +44,7 @@ def blank(recognizer):
 
 @pytest.fixture(scope="module")
 def specks(recognizer):
-    dots = np.zeros((200, 400), np.uint8)
-    for x, y in [(50, 50), (200, 120), (350, 80)]:
-        dots[y - 2:y + 3, x - 2:x + 3] = 255
+    dots = specks_only((200, 400), [(50, 50), (200, 120), (350, 80)])
     with pytest.raises(NothingToReadError) as raised:
         recognizer.recognize(dots)
     return raised.value
@@ -130,22 +131,22 @@ def test_gallery_recipe_matches_the_index():
 # Steps and knobs
 # --------------------------------------------------------------------------
 def test_steps_are_numbered_in_order():
-    assert [s.number for s in pv.STEPS] == list(range(1, 12))
-    assert len({s.key for s in pv.STEPS}) == len(pv.STEPS)
-    assert pv.STEPS[0].heading == "1 · Original → greyscale"
-    assert all(s.explanation.endswith(".") for s in pv.STEPS)
+    assert [s.number for s in ps.STEPS] == list(range(1, 12))
+    assert len({s.key for s in ps.STEPS}) == len(ps.STEPS)
+    assert ps.STEPS[0].heading == "1 · Original → greyscale"
+    assert all(s.explanation.endswith(".") for s in ps.STEPS)
 
 
 def test_knobs_are_recognizer_config_fields_with_its_defaults():
     names = {f.name for f in fields(RecognizerConfig)}
-    assert {k.name for k in pv.KNOBS} <= names
+    assert {k.name for k in ps.KNOBS} <= names
     assert {"binarization", "fixed_threshold", "min_speck_size", "merge_overlap", "split_enabled",
-            "split_sensitivity", "normalize_stroke", "precision"} == {k.name for k in pv.KNOBS}
-    defaults = pv.knob_defaults()
-    assert defaults == {k.name: getattr(RecognizerConfig(), k.name) for k in pv.KNOBS}
-    assert set(next(k for k in pv.KNOBS if k.name == "binarization").options) == {"otsu", "fixed", "adaptive"}
-    assert set(next(k for k in pv.KNOBS if k.name == "precision").options) == {"int8", "fp32"}
-    for knob in pv.KNOBS:
+            "split_sensitivity", "normalize_stroke", "precision"} == {k.name for k in ps.KNOBS}
+    defaults = ps.knob_defaults()
+    assert defaults == {k.name: getattr(RecognizerConfig(), k.name) for k in ps.KNOBS}
+    assert set(next(k for k in ps.KNOBS if k.name == "binarization").options) == {"otsu", "fixed", "adaptive"}
+    assert set(next(k for k in ps.KNOBS if k.name == "precision").options) == {"int8", "fp32"}
+    for knob in ps.KNOBS:
         if knob.kind == "slider":
             assert knob.low <= defaults[knob.name] <= knob.high, knob.name
         if knob.options:
@@ -153,43 +154,43 @@ def test_knobs_are_recognizer_config_fields_with_its_defaults():
 
 
 def test_config_from_knobs_changes_only_the_knobs():
-    config = pv.config_from_knobs({"min_speck_size": 1, "fixed_threshold": 99.6, "split_enabled": 0,
+    config = ps.config_from_knobs({"min_speck_size": 1, "fixed_threshold": 99.6, "split_enabled": 0,
                                    "precision": "fp32", "not_a_knob": 3})
     assert config.min_speck_size == 1.0 and isinstance(config.min_speck_size, float)
     assert config.fixed_threshold == 100 and isinstance(config.fixed_threshold, int)
     assert config.split_enabled is False
     assert config.precision == "fp32"
     assert config.max_input_pixels == DEFAULT_CONFIG.max_input_pixels
-    assert pv.config_from_knobs(pv.knob_defaults()) == DEFAULT_CONFIG
-    assert pv.changed_knobs(config) == {"min_speck_size": (0.2, 1.0), "fixed_threshold": (128, 100),
+    assert ps.config_from_knobs(ps.knob_defaults()) == DEFAULT_CONFIG
+    assert ps.changed_knobs(config) == {"min_speck_size": (0.2, 1.0), "fixed_threshold": (128, 100),
                                         "split_enabled": (True, False), "precision": ("int8", "fp32")}
-    assert pv.changed_knobs(DEFAULT_CONFIG) == {}
+    assert ps.changed_knobs(DEFAULT_CONFIG) == {}
 
 
 def test_last_step_reached(readings, blank, specks):
     _, recognition = readings["clean"]
-    assert pv.last_step_reached(recognition, stopped=False) == 11
-    assert pv.last_step_reached(blank.recognition, stopped=True) == 2
-    assert pv.last_step_reached(specks.recognition, stopped=True) == 5
-    assert pv.last_step_reached(None, stopped=True) == 0
+    assert ps.last_step_reached(recognition, stopped=False) == 11
+    assert ps.last_step_reached(blank.recognition, stopped=True) == 2
+    assert ps.last_step_reached(specks.recognition, stopped=True) == 5
+    assert ps.last_step_reached(None, stopped=True) == 0
 
 
 # --------------------------------------------------------------------------
 # Pictures
 # --------------------------------------------------------------------------
 def test_picture_helpers():
-    assert pv.to_uint8(np.array([[0.0, 0.5, 1.0000001]], np.float32)).tolist() == [[0, 128, 255]]
-    assert pv.to_uint8(np.array([[True, False]])).tolist() == [[255, 0]]
+    assert pp.to_uint8(np.array([[0.0, 0.5, 1.0000001]], np.float32)).tolist() == [[0, 128, 255]]
+    assert pp.to_uint8(np.array([[True, False]])).tolist() == [[255, 0]]
     rgba = np.zeros((4, 4, 4), np.uint8)
-    assert (pv.to_rgb(rgba) == 255).all(), "transparent shows as white"
-    assert pv.to_rgb(np.zeros((4, 5), np.uint8)).shape == (4, 5, 3)
-    assert pv.enlarge(np.eye(2, dtype=np.uint8) * 255, 3).shape == (6, 6)
-    assert pv.fit_height(np.ones((20, 10), np.uint8), 160).shape == (160, 80)
-    assert pv.fit_height(np.ones((400, 100), np.uint8), 160).shape == (160, 40)
-    assert pv.preview(np.zeros((3000, 1500, 3), np.uint8), 1200).shape == (1200, 600, 3)
-    assert pv.preview(np.zeros((30, 20, 2), np.uint8)).shape == (30, 20, 3)
-    assert pv.preview(np.zeros((30, 20), np.float32)).dtype == np.uint8
-    colours = pv.label_colours(30)
+    assert (pp.to_rgb(rgba) == 255).all(), "transparent shows as white"
+    assert pp.to_rgb(np.zeros((4, 5), np.uint8)).shape == (4, 5, 3)
+    assert pp.enlarge(np.eye(2, dtype=np.uint8) * 255, 3).shape == (6, 6)
+    assert pp.fit_height(np.ones((20, 10), np.uint8), 160).shape == (160, 80)
+    assert pp.fit_height(np.ones((400, 100), np.uint8), 160).shape == (160, 40)
+    assert pp.preview(np.zeros((3000, 1500, 3), np.uint8), 1200).shape == (1200, 600, 3)
+    assert pp.preview(np.zeros((30, 20, 2), np.uint8)).shape == (30, 20, 3)
+    assert pp.preview(np.zeros((30, 20), np.float32)).dtype == np.uint8
+    colours = pp.label_colours(30)
     assert len({tuple(c) for c in colours}) == 30
 
 
@@ -209,7 +210,7 @@ def test_greyscale_polarity_and_binarization_descriptions(readings):
 
 def test_components_picture_colours_each_label(readings):
     _, recognition = readings["multi-stroke"]
-    picture = pv.components_picture(recognition)
+    picture = pp.components_picture(recognition)
     assert picture.shape == recognition.labels.shape + (3,)
     assert picture.dtype == np.uint8
     background = picture[recognition.labels == 0]
@@ -226,8 +227,8 @@ def test_specks_are_shown_in_red_with_their_reason(readings):
     _, recognition = readings["noisy"]
     dropped = [c for c in recognition.components if not c.kept]
     assert dropped
-    picture = pv.specks_picture(recognition)
-    assert tuple(picture[recognition.labels == dropped[0].label][0]) == pv.DROPPED
+    picture = pp.specks_picture(recognition)
+    assert tuple(picture[recognition.labels == dropped[0].label][0]) == pp.DROPPED
     kept = next(c for c in recognition.components if c.kept)
     assert tuple(picture[recognition.labels == kept.label][0]) == (255, 255, 255)
     table = pv.specks_table(recognition)
@@ -240,13 +241,13 @@ def test_merges_show_the_joined_groups(readings):
     _, recognition = readings["multi-stroke"]
     joined = [m for m in recognition.merges if m.joined]
     assert joined, "the 4 and the 5 were drawn in two strokes each"
-    groups = pv.merge_groups(recognition)
+    groups = pp.merge_groups(recognition)
     assert sum(len(members) > 1 for members in groups.values()) == len(joined)
     assert sorted(label for members in groups.values() for label in members) == \
         sorted(c.label for c in recognition.components if c.kept)
-    picture = pv.merges_picture(recognition)
+    picture = pp.merges_picture(recognition)
     assert picture.shape == recognition.mask.shape + (3,)
-    assert pv.KEPT in colours_in(picture)
+    assert pp.KEPT in colours_in(picture)
     table = pv.merges_table(recognition)
     assert len(table) == len(recognition.merges)
     assert list(table["joined"]) == [m.joined for m in recognition.merges]
@@ -256,14 +257,14 @@ def test_split_picture_draws_every_cut_and_marks_the_ones_made(readings):
     _, recognition = readings["touching"]
     assert recognition.splits
     decision = recognition.splits[0]
-    picture = pv.split_picture(recognition, decision)
+    picture = pp.split_picture(recognition, decision)
     assert picture.ndim == 3 and picture.shape[0] >= decision.box[3]
     colours = colours_in(picture)
-    assert pv.CUT in colours
-    assert (pv.ACCENT in colours) == bool(pv.chosen_cuts(decision))
+    assert pp.CUT in colours
+    assert (pp.ACCENT in colours) == bool(pp.chosen_cuts(decision))
     table = pv.split_table(decision)
     assert len(table) == len(decision.candidates) + 1
-    assert table["cut made"].sum() == max(1, len(pv.chosen_cuts(decision)))
+    assert table["cut made"].sum() == max(1, len(pp.chosen_cuts(decision)))
     scores = [f"{c.score:.3f}" if np.isfinite(c.score) else "no reading" for c in decision.candidates]
     assert list(table["score"][:-1]) == scores
 
@@ -271,10 +272,10 @@ def test_split_picture_draws_every_cut_and_marks_the_ones_made(readings):
 def test_chosen_cuts_reads_every_form_of_the_decision():
     candidates = [SplitCandidate(10, "profile", 0.9, [1, 2]), SplitCandidate(20, "profile", 0.4, [1, 2])]
     decision = SplitDecision((0, 0, 30, 20), 0.5, candidates, [1], 0.9, "cut")
-    assert pv.chosen_cuts(decision) == [1]
-    assert pv.chosen_cuts(replace(decision, chosen=[])) == []
-    assert pv.chosen_cuts(replace(decision, chosen=None)) == []
-    assert pv.chosen_cuts(replace(decision, chosen=0)) == [0]
+    assert pp.chosen_cuts(decision) == [1]
+    assert pp.chosen_cuts(replace(decision, chosen=[])) == []
+    assert pp.chosen_cuts(replace(decision, chosen=None)) == []
+    assert pp.chosen_cuts(replace(decision, chosen=0)) == [0]
 
 
 def test_split_description_follows_the_knobs(readings):
@@ -288,10 +289,10 @@ def test_split_description_follows_the_knobs(readings):
 def test_reading_order_picture_numbers_each_digit_per_line(readings):
     _, recognition = readings["two-rows"]
     assert len(recognition.lines) == 2
-    picture = pv.reading_order_picture(recognition)
+    picture = pp.reading_order_picture(recognition)
     assert picture.shape == recognition.grey.shape[:2] + (3,)
     colours = colours_in(picture)
-    assert pv.LINE_COLOURS[0] in colours and pv.LINE_COLOURS[1] in colours
+    assert pp.LINE_COLOURS[0] in colours and pp.LINE_COLOURS[1] in colours
     table = pv.reading_order_table(recognition)
     assert list(table["#"]) == list(range(1, len(recognition.digits) + 1))
     assert sorted(set(table["line"])) == [1, 2]
@@ -301,11 +302,11 @@ def test_reading_order_picture_numbers_each_digit_per_line(readings):
 def test_digit_pictures_show_each_normalization_step(readings):
     _, recognition = readings["thick-small"]
     digit = recognition.digits[0]
-    pictures = pv.digit_pictures(digit)
+    pictures = pp.digit_pictures(digit)
     assert set(pictures) == {"crop", "stroke_adjusted", "resized", "final"}
-    assert pictures["final"].shape == (28 * pv.GRID_CELL, 28 * pv.GRID_CELL, 3)
-    assert pictures["resized"].shape[:2] == tuple(np.array(digit.steps.resized.shape) * pv.GRID_CELL)
-    assert pictures["crop"].shape[0] >= pv.DISPLAY_HEIGHT // 2
+    assert pictures["final"].shape == (28 * pp.GRID_CELL, 28 * pp.GRID_CELL, 3)
+    assert pictures["resized"].shape[:2] == tuple(np.array(digit.steps.resized.shape) * pp.GRID_CELL)
+    assert pictures["crop"].shape[0] >= pp.DISPLAY_HEIGHT // 2
     assert pictures["resized"].max() == 255
     captions = pv.describe_digit(digit)
     assert "redrawn at MNIST's stroke width" in captions["stroke_adjusted"], "a thick brush is thinned"
@@ -316,12 +317,12 @@ def test_digit_pictures_show_each_normalization_step(readings):
 def test_final_grid_has_a_grid_and_the_shift_arrow():
     final = np.zeros((28, 28), np.float32)
     final[10:18, 12:16] = 1.0
-    plain = pv.final_grid_picture(final)
+    plain = pp.final_grid_picture(final)
     assert plain.shape == (224, 224, 3)
-    assert tuple(plain[pv.GRID_CELL, 3]) == (70, 70, 70) and tuple(plain[4, 4]) == (0, 0, 0)
-    assert tuple(plain[7 * pv.GRID_CELL, 3]) == (110, 110, 110), "every 7th line is brighter"
-    arrow = pv.final_grid_picture(final, (3.0, -2.0))
-    assert pv.CUT in colours_in(arrow) and pv.CUT not in colours_in(plain)
+    assert tuple(plain[pp.GRID_CELL, 3]) == (70, 70, 70) and tuple(plain[4, 4]) == (0, 0, 0)
+    assert tuple(plain[7 * pp.GRID_CELL, 3]) == (110, 110, 110), "every 7th line is brighter"
+    arrow = pp.final_grid_picture(final, (3.0, -2.0))
+    assert pp.CUT in colours_in(arrow) and pp.CUT not in colours_in(plain)
 
 
 def test_probabilities_figure_has_one_chart_per_digit(readings):
@@ -404,7 +405,7 @@ def test_export_json_of_splits(readings):
     assert record["config"] is None
     assert len(record["splits"]) == len(recognition.splits)
     first, decision = record["splits"][0], recognition.splits[0]
-    assert first["chosen"] == pv.chosen_cuts(decision)
+    assert first["chosen"] == pp.chosen_cuts(decision)
     assert [c["cut_x"] for c in first["candidates"]] == [c.cut_x for c in decision.candidates]
     assert {"box", "whole_score", "candidates", "chosen", "reason"} <= set(first)
 
@@ -423,3 +424,10 @@ def test_export_of_a_refused_image_keeps_what_was_seen(specks, blank):
     assert set(files) == {"01_greyscale.png", "02_polarity_ink.png", export.JSON_NAME}
     record = json.loads(files[export.JSON_NAME])
     assert record["binarization"] is None and record["polarity"]["inverted"] is True
+
+
+def test_every_step_has_a_section_on_the_page():
+    from mdr.app.pipeline_sections import SECTIONS
+
+    assert list(SECTIONS) == [step.key for step in ps.STEPS]
+    assert all(1 <= step.needs <= step.number for step in ps.STEPS)

@@ -116,7 +116,12 @@ def canvas_is_empty(result: Any) -> bool:
     return canvas_stroke_count(result) == 0 or result.image_data is None
 
 
-def clear_canvas(key: str = "canvas") -> None:
-    """Button callback: empty the canvas (in the browser, on this rerun) and forget the result."""
+def clear_canvas(key: str = "canvas", forget_result: bool = True) -> None:
+    """Button callback: empty the canvas (in the browser, on this rerun) and forget the result.
+
+    ``forget_result=False`` keeps the last result: on the Pipeline page it is another source
+    than the canvas, and the page reads the canvas afresh on every run anyway.
+    """
     st.session_state[CANVAS_CLEARS] = st.session_state.get(CANVAS_CLEARS, 0) + 1
-    clear_results()
+    if forget_result:
+        clear_results()

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from mdr.app import pipeline_view as pv
+from mdr.app import pipeline_pictures as pp
+from mdr.app.pipeline_steps import last_step_reached
 from mdr.recognition.config import RecognizerConfig
 from mdr.recognition.results import Recognition
 
@@ -25,11 +26,11 @@ JSON_NAME = "recognition.json"
 
 def png_bytes(image: np.ndarray) -> bytes:
     """A uint8 (or 0..1 float) grey/RGB/RGBA array as PNG bytes."""
-    image = pv.to_uint8(image)
+    image = pp.to_uint8(image)
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     if image.ndim == 3 and image.shape[2] == 2:
-        image = pv.to_rgb(image)
+        image = pp.to_rgb(image)
     buffer = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(image)).save(buffer, format="PNG")
     return buffer.getvalue()
@@ -38,7 +39,7 @@ def png_bytes(image: np.ndarray) -> bytes:
 def intermediate_pictures(recognition: Recognition, image: np.ndarray | None = None,
                           stopped: bool = False) -> dict[str, np.ndarray]:
     """File name -> picture, for every step the recognition reached."""
-    reached = pv.last_step_reached(recognition, stopped)
+    reached = last_step_reached(recognition, stopped)
     pictures: dict[str, np.ndarray] = {}
     if image is not None:
         pictures["01_original.png"] = np.asarray(image)
@@ -48,20 +49,20 @@ def intermediate_pictures(recognition: Recognition, image: np.ndarray | None = N
         pictures["02_polarity_ink.png"] = recognition.ink
     if reached >= 3:
         pictures["03_binarization_mask.png"] = recognition.mask
-        pictures["04_components.png"] = pv.components_picture(recognition)
-        pictures["05_specks.png"] = pv.specks_picture(recognition)
+        pictures["04_components.png"] = pp.components_picture(recognition)
+        pictures["05_specks.png"] = pp.specks_picture(recognition)
     if reached >= 6:
-        pictures["06_merges.png"] = pv.merges_picture(recognition)
+        pictures["06_merges.png"] = pp.merges_picture(recognition)
         for n, decision in enumerate(recognition.splits, start=1):
-            pictures[f"07_split_{n:02d}.png"] = pv.split_picture(recognition, decision)
-        pictures["08_reading_order.png"] = pv.reading_order_picture(recognition)
+            pictures[f"07_split_{n:02d}.png"] = pp.split_picture(recognition, decision)
+        pictures["08_reading_order.png"] = pp.reading_order_picture(recognition)
         for n, digit in enumerate(recognition.digits, start=1):
             steps = digit.steps
             pictures[f"09_digit_{n:02d}_1_crop.png"] = steps.crop
             pictures[f"09_digit_{n:02d}_2_stroke_adjusted.png"] = steps.stroke_adjusted
             pictures[f"09_digit_{n:02d}_3_resized.png"] = steps.resized
             pictures[f"09_digit_{n:02d}_4_final_28x28.png"] = steps.final
-            pictures[f"09_digit_{n:02d}_5_final_grid.png"] = pv.final_grid_picture(
+            pictures[f"09_digit_{n:02d}_5_final_grid.png"] = pp.final_grid_picture(
                 steps.final, steps.center_of_mass_shift)
     return pictures
 
@@ -80,7 +81,7 @@ def _number(value: Any) -> Any:
 def recognition_record(recognition: Recognition, config: RecognizerConfig | None = None,
                        error: str | None = None, stopped: bool = False) -> dict[str, Any]:
     """Everything about the recognition that is not a picture, as JSON-ready data."""
-    reached = pv.last_step_reached(recognition, stopped)
+    reached = last_step_reached(recognition, stopped)
     record: dict[str, Any] = {
         "number": recognition.number,
         "error": error,
@@ -119,7 +120,7 @@ def recognition_record(recognition: Recognition, config: RecognizerConfig | None
                          "reason": m.reason} for m in recognition.merges]
     record["splits"] = [{
         "box": [int(v) for v in s.box], "whole_score": _number(s.whole_score),
-        "chosen": pv.chosen_cuts(s), "score": _number(getattr(s, "score", None)), "reason": s.reason,
+        "chosen": pp.chosen_cuts(s), "score": _number(getattr(s, "score", None)), "reason": s.reason,
         "candidates": [{"cut_x": int(c.cut_x), "source": c.source, "score": _number(c.score),
                         "pieces": [int(v) for v in c.pieces]} for c in s.candidates],
     } for s in recognition.splits]
@@ -132,7 +133,7 @@ def recognition_record(recognition: Recognition, config: RecognizerConfig | None
             "probabilities": [_number(p) for p in np.asarray(digit.probabilities, float)],
             "low_confidence": bool(digit.low_confidence),
             "stroke_width": _number(steps.stroke_width),
-            "stroke_adjusted": pv.stroke_adjusted_changed(digit),
+            "stroke_adjusted": pp.stroke_adjusted_changed(digit),
             "center_of_mass_shift": [_number(v) for v in steps.center_of_mass_shift],
         })
     return record

@@ -51,12 +51,16 @@ def annotated_input(recognition) -> np.ndarray:
 INLINE_PICTURE = "mdr-picture"
 
 
-def inline_picture(image: np.ndarray, caption: str = "", width: int | None = None) -> None:
+def inline_picture(image: np.ndarray, caption: str = "", width: int | None = None,
+                   stretch: bool = False) -> None:
     """A picture sent inside the page itself rather than as a media file.
 
     Streamlit forgets a session's media files when that session reruns and any other session's
     run ends; with many people using the app at once, a result's pictures could be gone before
     the browser fetched them (a broken picture). Pictures of a result stay with it this way.
+
+    Without ``width`` a picture is at most as wide as its column; ``stretch`` makes a smaller one
+    fill it, as ``st.image(width="stretch")`` does (Streamlit's markdown would only ever shrink it).
     """
     pixels = np.ascontiguousarray(image)
     buffer = io.BytesIO()
@@ -70,6 +74,8 @@ def inline_picture(image: np.ndarray, caption: str = "", width: int | None = Non
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     # the small 28x28 inputs are enlarged as blocks, like the model sees them
     size = f"width:{width}px;image-rendering:pixelated;" if width else "width:100%;"
+    if stretch and not width:
+        size += "object-fit:contain;"
     label = html.escape(caption)
     alt = label or "picture"
     st.markdown(

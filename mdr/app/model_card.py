@@ -84,9 +84,9 @@ def show_model_card() -> None:
     n = facts["test_images"]
     on = f"the {n:,} MNIST test images" if isinstance(n, int) else "the 10,000 MNIST test images"
     first, second = st.columns(3), st.columns(3)
-    first[0].metric("Accuracy, int8 (used)", _percent(facts["acc_int8"]),
+    first[0].metric("Accuracy, int8 (used)", percent(facts["acc_int8"]),
                     help=f"Share of {on} read correctly by the int8 model the app uses.")
-    first[1].metric("Accuracy, fp32", _percent(facts["acc_fp32"]),
+    first[1].metric("Accuracy, fp32", percent(facts["acc_fp32"]),
                     help=f"Share of {on} read correctly by the full-precision model.")
     first[2].metric("Test images", f"{n:,}" if isinstance(n, int) else "—")
     second[0].metric("int8 file size",
@@ -114,5 +114,7 @@ def show_model_card() -> None:
         st.json(card, expanded=False)
 
 
-def _percent(value: float | None) -> str:
-    return f"{value:.2%}" if value is not None else "—"
+def percent(value: Any) -> str:
+    """A share as a percentage with two decimals; "—" for anything that is not a number (a card
+    without the measurement, or one written by hand)."""
+    return f"{value:.2%}" if isinstance(value, (int, float)) else "—"

@@ -13,7 +13,7 @@ except ImportError:  # the browser fixtures skip (or, in CI, fail) with the reas
     expect = None
 
 from mdr.app import gallery
-from mdr.app import pipeline_view as pv
+from mdr.app import pipeline_steps as ps
 
 APP = '[data-testid="stApp"]'
 IDLE = f'{APP}[data-test-script-state="notRunning"]'
@@ -46,7 +46,7 @@ def test_pipeline_shows_every_step_of_a_gallery_example(page, app_url, artifacts
     page.get_by_text(item.description[:40]).wait_for()
     wait_idle(page)
 
-    for step in pv.STEPS:
+    for step in ps.STEPS:
         heading = page.get_by_role("heading", name=step.heading, exact=True)
         assert heading.count() == 1, step.heading
         assert heading.is_visible(), step.heading
@@ -54,7 +54,11 @@ def test_pipeline_shows_every_step_of_a_gallery_example(page, app_url, artifacts
     number.scroll_into_view_if_needed()
     expect(number).to_be_visible()
     expect(number).to_have_text(expected_number)
-    assert page.get_by_test_id("stImage").count() >= 10
+    # the pictures are sent inside the page (no media files that can be gone under load), and load
+    pictures = page.locator("figure.mdr-picture img")
+    assert pictures.count() >= 10
+    assert page.get_by_test_id("stImage").count() == 0
+    assert pictures.evaluate_all("imgs => imgs.filter(img => !img.complete || img.naturalWidth === 0).length") == 0
     assert page.locator('[data-testid="stException"]').count() == 0
 
     with page.expect_download() as download:
@@ -104,7 +108,7 @@ def test_a_drawing_read_on_recognize_is_explained_here(page, app_url, artifacts)
 
     # the sidebar link keeps the session, and with it the drawing
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Pipeline").click()
-    page.get_by_role("heading", name=pv.STEPS[-1].heading, exact=True).wait_for()
+    page.get_by_role("heading", name=ps.STEPS[-1].heading, exact=True).wait_for()
     wait_idle(page)
     expect(page.get_by_role("radio", name="Last image from Recognize")).to_be_checked()
     expect(page.get_by_text("The last image read on the Recognize page (the drawing)")).to_be_visible()
@@ -113,18 +117,28 @@ def test_a_drawing_read_on_recognize_is_explained_here(page, app_url, artifacts)
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
-def test_drawing_on_this_page_is_explained(page, app_url):
+def open_canvas(page, app_url: str) -> None:
+    """The Pipeline page with its own canvas as the source."""
     page.goto(f"{app_url}/Pipeline")
     page.get_by_role("heading", name=re.compile("Pipeline")).first.wait_for()
     wait_idle(page)
     page.get_by_test_id("stRadio").get_by_text("Draw here").click()
     page.wait_for_selector(CANVAS, state="visible")
     wait_idle(page)
-    page.get_by_text("Draw a number on the canvas").wait_for()
-    draw(page, "40")
-    page.get_by_role("heading", name=pv.STEPS[-1].heading, exact=True).wait_for()
+
+
+def draw_and_wait(page, text: str) -> None:
+    """Draw ``text`` on the canvas and wait until every step of its reading is shown."""
+    draw(page, text)
+    page.get_by_role("heading", name=ps.STEPS[-1].heading, exact=True).wait_for()
     wait_idle(page)
-    for step in pv.STEPS:
+
+
+def test_drawing_on_this_page_is_explained(page, app_url):
+    open_canvas(page, app_url)
+    page.get_by_text("Draw a number on the canvas").wait_for()
+    draw_and_wait(page, "40")
+    for step in ps.STEPS:
         assert page.get_by_role("heading", name=step.heading, exact=True).count() == 1, step.heading
     number = page.locator(".mdr-number")
     expect(number).to_be_visible()
@@ -165,4 +179,27 @@ def test_a_knob_changes_the_number_and_reset_restores_it(page, app_url, artifact
     sidebar.get_by_role("button", name="Reset to defaults").click()
     wait_idle(page, 800)
     expect(number).to_have_text(expected_number)
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_clear_empties_this_pages_canvas(page, app_url):
+    """Clear beside the page's own canvas empties it in place, as on Recognize, and the next
+    drawing is explained again."""
+    from conftest import CANVAS_IS_BLANK_JS, DRAWN_CANVAS
+
+    open_canvas(page, app_url)
+    draw_and_wait(page, "40")
+    drawing = page.locator(DRAWN_CANVAS).element_handle()
+    assert not page.evaluate(CANVAS_IS_BLANK_JS, drawing)
+
+    page.get_by_role("button", name="Clear").click()
+    page.get_by_text("Nothing drawn yet.", exact=True).wait_for()
+    page.wait_for_function(CANVAS_IS_BLANK_JS, arg=drawing)
+    wait_idle(page)
+    assert page.evaluate("canvas => canvas.isConnected", drawing)  # emptied, not replaced
+    expect(page.get_by_text("Draw a number on the canvas")).to_be_visible()
+    assert page.get_by_role("heading", name=ps.STEPS[0].heading, exact=True).count() == 0
+
+    draw_and_wait(page, "7")
+    expect(page.locator(".mdr-number")).to_have_text("7")
     assert page.locator('[data-testid="stException"]').count() == 0
