@@ -38,6 +38,8 @@ SECTIONS = ("accuracy", "latency", "throughput", "training", "memory")
 
 @dataclass(frozen=True)
 class Sizes:
+    """How much each section measures: the full run, or the quick smoke run."""
+
     accuracy_n: int
     """Images per canvas condition."""
     latency_runs: int

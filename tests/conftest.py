@@ -20,3 +20,36 @@ __all__ = ["compose_number", "png_bytes", "typical_digit"]
 def number_png():
     """``number_png("4071")`` -> PNG bytes of that number written with MNIST test digits."""
     return lambda text, **kw: png_bytes(compose_number(text, **kw))
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A TestClient of a new HTTP API app (the API tests)."""
+    from serving import make_client
+
+    return make_client()
+
+
+@pytest.fixture(scope="module")
+def drawn() -> bytes:
+    """4071 drawn with strokes as a canvas would send it, PNG bytes (the API tests)."""
+    from serving import drawn_4071
+
+    return drawn_4071()
+
+
+def private_models(tmp_path: Path, monkeypatch, *copies: str) -> Path:
+    """A models folder of this test alone, with the shipped model active and ``copies`` of it."""
+    import json
+    import shutil
+
+    from mdr.models import registry
+
+    folder = tmp_path / "models"
+    shipped = PROJECT_ROOT / "models" / registry.SHIPPED_MODEL
+    shutil.copytree(shipped, folder / registry.SHIPPED_MODEL)
+    for name in copies:
+        shutil.copytree(shipped, folder / name)
+    (folder / "active.json").write_text(json.dumps({"name": registry.SHIPPED_MODEL}))
+    monkeypatch.setenv("MDR_MODELS_DIR", str(folder))
+    return folder

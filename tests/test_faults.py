@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+
+from conftest import private_models
 from onnx import TensorProto, helper, numpy_helper
 
 from mdr import Recognizer
@@ -31,14 +33,9 @@ INT8 = registry.ONNX_FILES["int8"]
 
 
 @pytest.fixture
-def models(tmp_path, monkeypatch):
+def models(tmp_path, monkeypatch) -> Path:
     """A private models folder with the shipped model (active) and 'other', a copy of it."""
-    folder = tmp_path / "models"
-    shutil.copytree(ROOT / "models" / SHIPPED, folder / SHIPPED)
-    shutil.copytree(ROOT / "models" / SHIPPED, folder / "other")
-    (folder / "active.json").write_text(json.dumps({"name": SHIPPED}))
-    monkeypatch.setenv("MDR_MODELS_DIR", str(folder))
-    return folder
+    return private_models(tmp_path, monkeypatch, "other")
 
 
 def wrong_shape_model(path: Path, side: int = 32, classes: int = 10) -> None:
@@ -255,7 +252,7 @@ def test_uploads_are_capped_and_model_files_come_only_from_validated_names():
     limit_mb = config["server"]["maxUploadSize"]
     assert 0 < limit_mb <= MAX_FILE_BYTES / 1e6  # the uploader refuses first, decode_image second
     # Upload names are shown, never opened: the pages hand decode_image the bytes.
-    page = (ROOT / "pages" / "1_Recognize.py").read_text()
+    page = (ROOT / "mdr" / "app" / "recognize_view.py").read_text()  
     assert "decode_image(upload.getvalue())" in page and "open(" not in page
     for name in ["../models", "..", "a/../../b", "x\x00y", "C:\\temp", "-rf"]:
         with pytest.raises(ModelError):

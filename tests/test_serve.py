@@ -15,19 +15,9 @@ from mdr.models import registry
 from mdr.recognition.config import RecognizerConfig
 from mdr.serve import knobs
 from tests.drawing import draw_number
-from tests.serving import assert_refused, b64, drawn_4071, make_client, png
+from tests.serving import assert_refused, b64, png
 
 SHIPPED = registry.SHIPPED_MODEL
-
-
-@pytest.fixture(scope="module")
-def client() -> TestClient:
-    return make_client()
-
-
-@pytest.fixture(scope="module")
-def drawn() -> bytes:
-    return drawn_4071()
 
 
 @pytest.fixture(scope="module")

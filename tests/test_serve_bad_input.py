@@ -13,19 +13,9 @@ from mdr.serve.app import create_app
 from mdr.serve.settings import ServeSettings
 from tests.drawing import draw_number
 from tests.fuzzing import files
-from tests.serving import assert_refused, b64, drawn_4071, make_client, png
+from tests.serving import assert_refused, b64, make_client, png
 
 SEED = 20240601
-
-
-@pytest.fixture(scope="module")
-def client() -> TestClient:
-    return make_client()
-
-
-@pytest.fixture(scope="module")
-def drawn() -> bytes:
-    return drawn_4071()
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import private_models
+
 from mdr.models import registry
 from mdr.serve.settings import ServeSettings, SettingsError
 from tests.serving import b64, drawn_4071, make_client
@@ -25,13 +27,8 @@ def drawn() -> bytes:
 
 @pytest.fixture
 def models(tmp_path, monkeypatch) -> Path:
-    """A private models folder: the shipped model (active) and 'other', a copy of it."""
-    folder = tmp_path / "models"
-    shutil.copytree(ROOT / "models" / SHIPPED, folder / SHIPPED)
-    shutil.copytree(ROOT / "models" / SHIPPED, folder / "other")
-    (folder / "active.json").write_text(json.dumps({"name": SHIPPED}))
-    monkeypatch.setenv("MDR_MODELS_DIR", str(folder))
-    return folder
+    """A private models folder with the shipped model (active) and 'other', a copy of it."""
+    return private_models(tmp_path, monkeypatch, "other")
 
 
 def test_an_activated_model_serves_the_next_request(models, drawn):

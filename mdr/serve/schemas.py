@@ -1,64 +1,44 @@
 """Request and response models of the HTTP API; their descriptions are the OpenAPI docs at /docs.
 
 The knobs mirror :class:`mdr.RecognizerConfig` field for field (a test checks that none is
-missing), with the bounds a request may choose within.
+missing), with the bounds a request may choose within; they are listed in knobs.json.
 """
 from __future__ import annotations
 
-from typing import Literal, Optional
+import json
+from pathlib import Path
+from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from mdr.recognition.config import DEFAULT_CONFIG as D
 
 
-class Knobs(BaseModel):
-    """Optional settings of the recognizer for one request; an omitted knob keeps its default."""
+KNOB_FILE = Path(__file__).with_name("knobs.json")
+_TYPES = {"int": int, "float": float, "bool": bool}
 
-    model_config = ConfigDict(extra="forbid")
 
-    max_input_pixels: Optional[int] = Field(
-        None, ge=1, description="Refuse images with more pixels than this (read from the header). "
-        f"Default {D.max_input_pixels}; it cannot be raised above the server's limit.")
-    work_max_side: Optional[int] = Field(
-        None, ge=64, le=10_000, description="Larger images are downscaled so that their longer side "
-        f"is this long before reading. Default {D.work_max_side}.")
-    work_digit_height: Optional[int] = Field(
-        None, ge=0, le=4096, description="Drawings whose tallest mark is taller than this are "
-        f"downscaled until it is this tall; 0 switches it off. Default {D.work_digit_height}.")
-    binarization: Optional[Literal["otsu", "fixed", "adaptive"]] = Field(
-        None, description=f"How ink is told from background. Default '{D.binarization}'.")
-    fixed_threshold: Optional[int] = Field(
-        None, ge=0, le=255, description="Threshold on the 0..255 ink image when binarization is "
-        f"'fixed'. Default {D.fixed_threshold}.")
-    min_contrast: Optional[int] = Field(
-        None, ge=0, le=255, description="Below this grey-level spread the image counts as blank. "
-        f"Default {D.min_contrast}.")
-    min_speck_size: Optional[float] = Field(
-        None, ge=0, le=1, description="A mark smaller than this fraction of the typical digit "
-        f"height is a speck and is dropped. Default {D.min_speck_size}.")
-    merge_overlap: Optional[float] = Field(
-        None, ge=0, le=1, description="Horizontal overlap (fraction of the narrower part) above "
-        f"which a partial stroke joins the digit it overlaps. Default {D.merge_overlap}.")
-    split_enabled: Optional[bool] = Field(
-        None, description=f"Cut marks that hold several touching digits. Default {str(D.split_enabled).lower()}.")
-    split_sensitivity: Optional[float] = Field(
-        None, gt=0, le=10, description="Higher splits more eagerly: a part is a split candidate "
-        f"when its width/height exceeds 1.15 / split_sensitivity. Default {D.split_sensitivity}.")
-    max_ink_fraction: Optional[float] = Field(
-        None, gt=0, le=1, description="An image whose ink covers more than this fraction is "
-        f"refused as all ink. Default {D.max_ink_fraction}.")
-    normalize_stroke: Optional[bool] = Field(
-        None, description="Thin or thicken each digit's strokes to MNIST's width before reading. "
-        f"Default {str(D.normalize_stroke).lower()}.")
-    target_stroke: Optional[float] = Field(
-        None, gt=0, le=10, description="Stroke width, in pixels of the 28x28 model input, that "
-        f"strokes are normalized to. Default {D.target_stroke}.")
-    precision: Optional[Literal["int8", "fp32"]] = Field(
-        None, description=f"Which model file reads the digits. Default '{D.precision}'.")
-    low_confidence: Optional[float] = Field(
-        None, ge=0, le=1, description="Digits below this confidence are flagged as uncertain. "
-        f"Default {D.low_confidence}.")
+def _default_words(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return f"'{value}'" if isinstance(value, str) else str(value)
+
+
+def _knob_fields() -> dict[str, Any]:
+    """Each knob from knobs.json: its type, bounds and description, and the default it keeps."""
+    fields = {}
+    for name, spec in json.loads(KNOB_FILE.read_text()).items():
+        kind = Literal[tuple(spec["choices"])] if spec["type"] == "choice" else _TYPES[spec["type"]]
+        bounds = {k: spec[k] for k in ("ge", "gt", "le", "lt") if k in spec}
+        after = spec.get("after_default", "")
+        description = (f"{spec['description']} Default {_default_words(getattr(D, name))}"
+                       f"{after if after.startswith(';') else ''}.")
+        fields[name] = (Optional[kind], Field(None, description=description, **bounds))
+    return fields
+
+
+Knobs = create_model("Knobs", __config__=ConfigDict(extra="forbid"), **_knob_fields())
+Knobs.__doc__ = "Optional settings of the recognizer for one request; an omitted knob keeps its default."
 
 
 class RecognizeRequest(Knobs):

@@ -23,6 +23,8 @@ from mdr.app.gallery import GALLERY_DIR, INDEX
 
 @dataclass(frozen=True)
 class Example:
+    """One gallery picture: its rows of digits, and the seed and size they are drawn with."""
+
     name: str
     title: str
     description: str
