@@ -40,8 +40,7 @@ SECTIONS = ("accuracy", "latency", "throughput", "training", "memory")
 class Sizes:
     """How much each section measures: the full run, or the quick smoke run."""
 
-    accuracy_n: int
-    """Images per canvas condition."""
+    accuracy_n: int  # images per canvas condition
     latency_runs: int
     throughput_reps: int
     throughput_batches: tuple[int, ...]
