@@ -165,3 +165,18 @@ def test_with_read_as_i_draw_off_the_number_waits_for_recognize(page, app_url):
     page.wait_for_timeout(500)
     assert page.locator(".mdr-number").count() == 0
     assert recognize(page) == "62"
+
+
+def test_undo_and_erase_all_work_in_the_browser_and_the_reading_follows(page, app_url):
+    canvas = open_recognize(page, app_url)
+    draw(page, canvas, "38", 140, 40)
+    _number_shown(page, "38")
+    page.get_by_role("button", name="Undo").click()  # the 8 goes: one stroke
+    page.get_by_text("1 stroke drawn.", exact=True).wait_for()
+    _number_shown(page, "3")
+    drawing = page.locator(DRAWN_CANVAS).element_handle()
+    page.get_by_role("button", name="Erase all").click()
+    page.get_by_text("Nothing drawn yet.", exact=True).wait_for()
+    page.wait_for_function(CANVAS_IS_BLANK_JS, arg=drawing)
+    wait_idle(page, 300)
+    assert page.locator(".mdr-number").count() == 0
