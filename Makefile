@@ -3,6 +3,7 @@
 # make bench - measure accuracy, latency, throughput, training speed and memory; writes bench/results.md
 # make bench-quick - the same with small sizes (a smoke run, about half a minute); writes test-artifacts/
 # make serve - run the HTTP API at http://127.0.0.1:8000 (docs at /docs)
+# make bench-browser - one Chromium session draws numbers: last stroke (or Recognize) to the number on screen
 # make bench-serve - the HTTP API under load (50 clients x 40 requests); writes its section of bench/results.md
 
 PYTHON ?= python3
@@ -24,7 +25,7 @@ PYTEST_ARGS  ?=
 
 BENCH_ARGS ?=
 
-.PHONY: run serve test bench bench-quick bench-serve install install-test clean
+.PHONY: run serve test bench bench-quick bench-browser bench-serve install install-test clean
 
 run: $(RUN_STAMP)
 	$(PY) -m streamlit run Home.py --server.address 127.0.0.1 --server.port $(PORT)
@@ -40,6 +41,9 @@ bench: $(TEST_STAMP)
 
 bench-quick: $(TEST_STAMP)
 	MDR_DATA_DIR="$(MDR_DATA_DIR)" $(PY) -m bench --quick --out test-artifacts/bench-quick.md $(BENCH_ARGS)
+
+bench-browser: $(TEST_STAMP)
+	MDR_DATA_DIR="$(MDR_DATA_DIR)" $(PY) -m bench.browser_latency $(BENCH_ARGS)
 
 bench-serve: $(TEST_STAMP)
 	MDR_DATA_DIR="$(MDR_DATA_DIR)" $(PY) -m bench.serve_load $(BENCH_ARGS)
