@@ -18,7 +18,7 @@ import numpy as np
 import onnx
 import pytest
 
-from conftest import private_models
+from model_folders import private_models
 from onnx import TensorProto, helper, numpy_helper
 
 from mdr import Recognizer

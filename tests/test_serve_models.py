@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import private_models
+from model_folders import private_models
 
 from mdr.models import registry
 from mdr.serve.settings import ServeSettings, SettingsError
