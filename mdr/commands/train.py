@@ -38,11 +38,14 @@ HELP = {
     "train_size": "use only this many training images (default: all but the validation split)",
     "val_size": "training images held out for validation (0: none, train on all 60,000)",
     "data_dir": "MNIST folder (default: MDR_DATA_DIR, then data/MNIST/raw)",
+    "data_mix": "training data: mnist, or mnist+pen (adds the pen-digits training writers' digits)",
+    "pen_renders": "mnist+pen: renderings of each training writer's digit",
+    "pen_split_seed": "mnist+pen: seed of the writer split (evaluation writers are never trained on)",
     "seed": "random seed (runs on the CPU are repeatable)",
     "device": "auto (CUDA when available), cpu or cuda",
     "threads": "CPU threads for torch (0: torch's default)",
 }
-CHOICES = {"arch": ["cnn", "cnn-small"], "optimizer": ["adamw", "sgd"], "schedule": ["onecycle", "cosine"]}
+CHOICES = {"data_mix": ["mnist", "mnist+pen"], "arch": ["cnn", "cnn-small"], "optimizer": ["adamw", "sgd"], "schedule": ["onecycle", "cosine"]}
 FLAG = {"data_dir": "--data"}
 
 
