@@ -10,6 +10,11 @@ Sections (each a markdown table, printed and written to ``--out``):
 4. training   fast recipe (cnn-small) per epoch and to 99.0% MNIST test accuracy;
               the shipped recipe's time per step on this machine
 5. memory     peak resident memory of a recognizing process and of a training one
+6. pen        exact-number, digit-count and per-digit accuracy on numbers written by
+              real people (pen-digits evaluation writers), recognizer vs. the baseline
+
+``--sections NAME... --update`` re-runs only those sections and keeps the
+others of an existing ``--out`` file (:mod:`bench.report`).
 
 Every speed figure is a median with its p95 over repeated runs; every ratio
 compares figures measured side by side in the same run.
@@ -29,9 +34,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.pen import bench_pen
+from bench.report import NOTE_START, merge
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "bench" / "results.md"
-SECTIONS = ("accuracy", "latency", "throughput", "training", "memory")
+SECTIONS = ("accuracy", "latency", "throughput", "training", "memory", "pen")
 
 
 @dataclass(frozen=True)
@@ -46,12 +54,14 @@ class Sizes:
     test_size: int
     shipped_steps: int
     memory_runs: int
+    pen_n: int
+    """Numbers per pen-digits condition."""
 
 
 FULL = Sizes(accuracy_n=100, latency_runs=200, throughput_reps=30, throughput_batches=(1, 8, 64, 256),
-             train_epochs=4, train_size=None, test_size=10_000, shipped_steps=60, memory_runs=50)
+             train_epochs=4, train_size=None, test_size=10_000, shipped_steps=60, memory_runs=50, pen_n=100)
 QUICK = Sizes(accuracy_n=3, latency_runs=10, throughput_reps=3, throughput_batches=(1, 8, 64, 256),
-              train_epochs=1, train_size=2_000, test_size=1_000, shipped_steps=3, memory_runs=3)
+              train_epochs=1, train_size=2_000, test_size=1_000, shipped_steps=3, memory_runs=3, pen_n=3)
 
 FAST_RECIPE = dict(arch="cnn-small", batch_size=128, lr=5e-3, optimizer="adamw", schedule="onecycle",
                    augment=False, val_size=0, seed=1, threads=1)
@@ -398,7 +408,8 @@ RUNNERS = {"accuracy": ("1. Recognition accuracy on canvas-like numbers", bench_
            "latency": ("2. Latency of Recognizer.recognize vs. the baseline pipeline", bench_latency),
            "throughput": ("3. Model throughput, size and accuracy", bench_throughput),
            "training": ("4. Training speed", bench_training),
-           "memory": ("5. Peak memory", bench_memory)}
+           "memory": ("5. Peak memory", bench_memory),
+           "pen": ("6. Real handwriting (pen-digits, writers not trained on)", bench_pen)}
 
 
 def machine() -> str:
@@ -422,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"markdown file (default: {DEFAULT_OUT})")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON here")
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    parser.add_argument("--update", action="store_true",
+                        help="keep the other sections of an existing --out file; replace only those run")
     parser.add_argument("--data", default=os.environ.get("MDR_DATA_DIR"),
                         help="MNIST folder (default: MDR_DATA_DIR)")
     args = parser.parse_args(argv)
@@ -430,18 +443,27 @@ def main(argv: list[str] | None = None) -> int:
     parts = [f"# Benchmarks{' (quick)' if args.quick else ''}", "",
              f"Machine: {machine()}. Model: `{model_name()}`. "
              f"Command: `python -m bench{' --quick' if args.quick else ''}`.", ""]
-    everything = {}
+    everything, blocks = {}, {}
     for name in args.sections:
         title, run = RUNNERS[name]
         section_start = time.perf_counter()
         print(f"... {title}", file=sys.stderr, flush=True)
         text, data = run(sizes, args.data)
         everything[name] = data
-        parts += [f"## {title}", "", text, "", f"_({time.perf_counter() - section_start:.0f} s)_", ""]
+        block = [f"## {title}", "", text, "", f"_({time.perf_counter() - section_start:.0f} s)_", ""]
+        blocks[int(title.split(".")[0])] = "\n".join(block)
+        parts += block
         print(f"## {title}\n\n{text}\n", flush=True)
     parts.append(f"Total: {time.perf_counter() - started:.0f} s.")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(parts) + "\n")
+    if args.update and args.out.exists():
+        note = (f"{NOTE_START}{time.strftime('%Y-%m-%d')} with `python -m bench{' --quick' if args.quick else ''} "
+                f"--sections {' '.join(args.sections)} --update` (model `{model_name()}`): "
+                f"section{'s' if len(blocks) > 1 else ''} {', '.join(map(str, sorted(blocks)))}; "
+                "the others are from the run named above.")
+        args.out.write_text(merge(args.out.read_text(), blocks, note))
+    else:
+        args.out.write_text("\n".join(parts) + "\n")
     if args.json:
         args.json.write_text(json.dumps(everything, indent=1, default=str))
     print(f"Wrote {args.out}", file=sys.stderr)

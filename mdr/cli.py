@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["recognize", "evaluate", "train", "canvas_eval", "models", "activate", "export", "quantize", "compare"]
+COMMANDS = ["recognize", "evaluate", "train", "canvas_eval", "pen_eval", "models", "activate", "export", "quantize", "compare"]
 
 
 def build_parser() -> argparse.ArgumentParser:
