@@ -35,6 +35,7 @@ HELP = {
     "restroke_min_width": "narrowest brush, pixels",
     "restroke_max_width": "widest brush, pixels",
     "restroke_blur": "Gaussian blur sigma of re-stroked digits, pixels",
+    "init_from": "start from this registered model's weights (fine-tuning; default: a fresh network)",
     "train_size": "use only this many training images (default: all but the validation split)",
     "val_size": "training images held out for validation (0: none, train on all 60,000)",
     "data_dir": "MNIST folder (default: MDR_DATA_DIR, then data/MNIST/raw)",
@@ -76,7 +77,7 @@ def register(subparsers) -> None:
             group.add_argument("--no-" + f.name.replace("_", "-"), dest=f.name, action="store_false",
                                help=HELP[f.name])
             continue
-        kind = type(default) if default is not None else (str if f.name == "data_dir" else int)
+        kind = type(default) if default is not None else (str if f.name in ("data_dir", "init_from") else int)
         group.add_argument(_flag(f.name), dest=f.name, type=kind, default=default, choices=CHOICES.get(f.name),
                            help=HELP[f.name] if "default" in HELP[f.name] else f"{HELP[f.name]} (default: {default})")
     parser.set_defaults(func=run)

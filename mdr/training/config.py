@@ -45,6 +45,10 @@ class TrainConfig:
     """Brush diameter range, in pixels of the 28x28 image."""
     restroke_blur: float = 0.5
 
+    init_from: str | None = None
+    """Start from the weights of this registered model (fine-tuning) instead of a fresh
+    network; it must be of the same ``arch``."""
+
     # --- data ---
     train_size: int | None = None
     """Training images to use (None: all left after the validation split)."""

@@ -206,6 +206,19 @@ def load_training_data(config: TrainConfig, device: torch.device) -> TrainingDat
     )
 
 
+def starting_weights(name: str, arch: str) -> dict:
+    """The state dict of registered model ``name``, refused in words when its architecture differs."""
+    from mdr.models.registry import CHECKPOINT, model_dir
+
+    path = model_dir(name) / CHECKPOINT
+    if not path.is_file():
+        raise ValueError(f"init_from: model '{name}' has no {CHECKPOINT} to start from.")
+    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    if checkpoint.get("arch") != arch:
+        raise ValueError(f"init_from: '{name}' is a {checkpoint.get('arch')} model, not {arch}.")
+    return checkpoint["state_dict"]
+
+
 def train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor, optimizer: torch.optim.Optimizer,
                scheduler, label_smoothing: float) -> float:
     """One optimizer step on one batch; returns the batch loss."""
@@ -225,7 +238,10 @@ def _train(config: TrainConfig, device: torch.device, generator: torch.Generator
     device_generator = generator if device.type == "cpu" else torch.Generator(device).manual_seed(config.seed)
     augmenter = Augmenter(config, data.skeletons, device_generator)
 
-    model = build_model(config.arch).to(device)
+    model = build_model(config.arch)
+    if config.init_from:
+        model.load_state_dict(starting_weights(config.init_from, config.arch))
+    model = model.to(device)
     if device.type == "cpu":
         model = model.to(memory_format=torch.channels_last)  # about 1.5x faster convolutions on CPU
     optimizer = make_optimizer(model, config)
