@@ -1,6 +1,7 @@
 """Training on real handwriting: only training writers, the recognizer's own normalization, a recorded card."""
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -9,6 +10,8 @@ import pytest
 from mdr.data import pen
 from mdr.training import pen_mix
 from mdr.training.config import TrainConfig
+
+ROOT_MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
 def test_training_digits_come_only_from_training_writers(monkeypatch):
@@ -66,3 +69,20 @@ def test_card_records_the_pen_data_and_writer_split():
     plain = _data_record(TrainConfig(), SimpleNamespace(train_images=5, val_images=0, pen=None),
                          {"test_images": 10_000})
     assert plain["dataset"] == "MNIST" and "pen" not in plain
+
+
+def test_fine_tuning_starts_from_the_named_models_weights_and_refuses_another_architecture():
+    import torch
+
+    from mdr.training.loop import starting_weights
+    from mdr.training.nets import build_model
+
+    model = build_model("cnn")
+    model.load_state_dict(starting_weights("mnist-cnn", "cnn"))
+    shipped = torch.load(ROOT_MODELS / "mnist-cnn" / "model.pt", map_location="cpu", weights_only=False)
+    first = next(iter(shipped["state_dict"]))
+    assert torch.equal(model.state_dict()[first], shipped["state_dict"][first])
+    with pytest.raises(ValueError, match="not cnn-small"):
+        starting_weights("mnist-cnn", "cnn-small")
+    with pytest.raises(ValueError, match="no model.pt"):
+        starting_weights("no-such-model", "cnn")
