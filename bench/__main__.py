@@ -10,6 +10,12 @@ Sections (each a markdown table, printed and written to ``--out``):
 4. training   fast recipe (cnn-small) per epoch and to 99.0% MNIST test accuracy;
               the shipped recipe's time per step on this machine
 5. memory     peak resident memory of a recognizing process and of a training one
+6. pen        exact-number, digit-count and per-digit accuracy on numbers written by
+              real people (pen-digits evaluation writers), recognizer vs. the baseline
+
+``--sections NAME...`` re-runs only those sections; the others of an existing ``--out`` file
+(also those written by ``bench.browser_latency`` and ``bench.serve_load``) are kept
+(:mod:`bench.report`).
 
 Every speed figure is a median with its p95 over repeated runs; every ratio
 compares figures measured side by side in the same run.
@@ -20,27 +26,26 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
-import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from bench.common import FAST_RECIPE, ROOT, TARGET_ACCURACY, model_name, stats, table
+from bench.memory import bench_memory
+from bench.pen import bench_pen
 from bench.report import write_sections
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "bench" / "results.md"
-SECTIONS = ("accuracy", "latency", "throughput", "training", "memory")
+SECTIONS = ("accuracy", "latency", "throughput", "training", "memory", "pen")
 
 
 @dataclass(frozen=True)
 class Sizes:
-    """How much each section measures: the full run, or the quick smoke run."""
-
-    accuracy_n: int  # images per canvas condition
+    accuracy_n: int
+    """Images per canvas condition."""
     latency_runs: int
     throughput_reps: int
     throughput_batches: tuple[int, ...]
@@ -49,35 +54,14 @@ class Sizes:
     test_size: int
     shipped_steps: int
     memory_runs: int
+    pen_n: int
+    """Numbers per pen-digits condition."""
 
 
 FULL = Sizes(accuracy_n=100, latency_runs=200, throughput_reps=30, throughput_batches=(1, 8, 64, 256),
-             train_epochs=4, train_size=None, test_size=10_000, shipped_steps=60, memory_runs=50)
+             train_epochs=4, train_size=None, test_size=10_000, shipped_steps=60, memory_runs=50, pen_n=100)
 QUICK = Sizes(accuracy_n=3, latency_runs=10, throughput_reps=3, throughput_batches=(1, 8, 64, 256),
-              train_epochs=1, train_size=2_000, test_size=1_000, shipped_steps=3, memory_runs=3)
-
-FAST_RECIPE = dict(arch="cnn-small", batch_size=128, lr=5e-3, optimizer="adamw", schedule="onecycle",
-                   augment=False, val_size=0, seed=1, threads=1)
-"""The fast training recipe: the small net, no augmentation, one-cycle schedule."""
-TARGET_ACCURACY = 0.99
-
-
-def stats(seconds: list[float]) -> tuple[float, float]:
-    """(median, p95) in milliseconds."""
-    values = np.asarray(seconds) * 1000.0
-    return float(np.median(values)), float(np.percentile(values, 95))
-
-
-def table(header: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def model_name() -> str:
-    from mdr.models.registry import active_model_name
-    return active_model_name()
-
+              train_epochs=1, train_size=2_000, test_size=1_000, shipped_steps=3, memory_runs=3, pen_n=3)
 
 # --------------------------------------------------------------------------
 # 1. accuracy
@@ -335,71 +319,16 @@ def _shipped_steps(config, count: int) -> list[float]:
 
 
 # --------------------------------------------------------------------------
-# 5. memory
+# 5. memory: bench/memory.py; 6. pen: bench/pen.py
 # --------------------------------------------------------------------------
 
-PEAK_REPORT = """
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-try:  # VmHWM: this program's own peak (ru_maxrss keeps the parent's across exec on Linux)
-    peak = int(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM:")))
-except (OSError, StopIteration):
-    pass
-print(json.dumps({{"maxrss_kb": peak, "torch_loaded": "torch" in sys.modules}}))
-"""
-"""What each child prints last: its peak resident memory, and whether torch was loaded."""
-
-RECOGNIZE_CHILD = """
-import json, resource, sys
-sys.path.insert(0, {root!r})
-from bench.images import latency_cases
-from mdr import Recognizer
-r = Recognizer()
-cases = latency_cases({data!r})
-for _ in range({runs}):
-    for _, image, _ in cases:
-        r.recognize(image)
-""" + PEAK_REPORT
-
-TRAIN_CHILD = """
-import json, resource, sys
-sys.path.insert(0, {root!r})
-from mdr.training.loop import train
-from mdr.training.config import TrainConfig
-config = TrainConfig(**{recipe!r}, epochs=1, train_size={train_size!r}, data_dir={data!r})
-train(config)
-""" + PEAK_REPORT
-
-
-def _child(code: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=1800)
-    if done.returncode != 0:
-        raise RuntimeError(f"memory child failed: {done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def bench_memory(sizes: Sizes, data_dir) -> tuple[str, dict]:
-    data = str(data_dir) if data_dir else None
-    recognize = _child(RECOGNIZE_CHILD.format(root=str(ROOT), data=data, runs=sizes.memory_runs))
-    training = _child(TRAIN_CHILD.format(root=str(ROOT), data=data, recipe=FAST_RECIPE,
-                                         train_size=sizes.train_size))
-    rows = [["recognize only (Recognizer, 4 canvases x " f"{sizes.memory_runs})", f"{recognize['maxrss_kb'] / 1024:.0f}",
-             "yes" if recognize["torch_loaded"] else "no"],
-            [f"training (fast recipe, 1 epoch, {sizes.train_size or 60000} images)",
-             f"{training['maxrss_kb'] / 1024:.0f}", "yes" if training["torch_loaded"] else "no"]]
-    text = (table(["process", "peak RSS MB", "torch imported"], rows)
-            + "\n\nEach in its own Python process: its peak resident set (`VmHWM` of /proc/self/status, "
-              "else `ru_maxrss`) at its end; torch imported: whether `torch` was in `sys.modules` then.")
-    return text, {"recognize": recognize, "training": training}
-
-
-# --------------------------------------------------------------------------
 
 RUNNERS = {"accuracy": ("1. Recognition accuracy on canvas-like numbers", bench_accuracy),
            "latency": ("2. Latency of Recognizer.recognize vs. the baseline pipeline", bench_latency),
            "throughput": ("3. Model throughput, size and accuracy", bench_throughput),
            "training": ("4. Training speed", bench_training),
-           "memory": ("5. Peak memory", bench_memory)}
+           "memory": ("5. Peak memory", bench_memory),
+           "pen": ("6. Real handwriting (pen-digits, writers not trained on)", bench_pen)}
 
 
 def machine() -> str:
@@ -430,8 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     header = (f"# Benchmarks{' (quick)' if args.quick else ''}\n\n"
               f"Machine: {machine()}. Model: `{model_name()}`. "
-              f"Command: `python -m bench{' --quick' if args.quick else ''}`. Sections measured by other "
-              "commands (named in them) are kept when this one rewrites the file.\n")
+              f"Command: `python -m bench{' --quick' if args.quick else ''}`. Each command rewrites only "
+              "the sections it measured (named in them); the others are kept.\n")
     everything, sections = {}, {}
     for name in args.sections:
         title, run = RUNNERS[name]

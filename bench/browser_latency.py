@@ -31,7 +31,7 @@ from bench.report import replace_section
 sys.path.insert(0, str(PROJECT_ROOT / "tests" / "browser"))
 from handwriting import number_strokes  # noqa: E402  (the browser tests' mouse handwriting)
 
-TITLE = "Browser: from the last stroke to the number on screen"
+TITLE = "8. Browser: from the last stroke to the number on screen"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'

@@ -28,7 +28,7 @@ from bench.report import write_sections
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "bench" / "results.md"
-TITLE = "6. HTTP API under load"
+TITLE = "7. HTTP API under load"
 CONDITIONS = ("spaced-thin", "dark-on-light", "transparent", "two-rows")
 """The drawings sent: the conditions a canvas gives (touching digits left out: the reader is not
 meant for them, and their slow split search would dominate the figures)."""

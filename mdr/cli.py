@@ -10,8 +10,8 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["recognize", "evaluate", "train", "canvas_eval", "models", "activate", "export", "quantize", "compare",
-            "serve"]
+COMMANDS = ["recognize", "evaluate", "train", "canvas_eval", "pen_eval", "models", "activate", "export", "quantize",
+            "compare", "serve"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -47,7 +47,7 @@ def test_page_renders_the_form_the_registry_and_the_results(models):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Test accuracy (int8)"] == "99.71%"
     assert metrics["ONNX opset"] == "17"
-    assert {s.label for s in at.selectbox} >= {"Model", "Optimizer", "Learning-rate schedule"}
+    assert {s.label for s in at.selectbox} >= {"Model", "Optimizer", "Learning-rate schedule", "Training data"}
 
 
 def test_activate_switches_the_model_and_back(models):

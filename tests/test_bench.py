@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from mdr.data.pen import PEN_CONDITIONS
 from mdr.data.synth import CONDITIONS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,8 +45,8 @@ def report(tmp_path_factory):
 def test_every_section_is_written(report):
     text, sections, figures, stdout = report
     assert text.startswith("# Benchmarks (quick)")
-    assert sorted(sections) == ["1", "2", "3", "4", "5"]
-    assert set(figures) == {"accuracy", "latency", "throughput", "training", "memory"}
+    assert sorted(sections) == ["1", "2", "3", "4", "5", "6"]
+    assert set(figures) == {"accuracy", "latency", "throughput", "training", "memory", "pen"}
     assert "## 1. Recognition accuracy" in stdout  # printed as well as written
 
 
@@ -89,3 +90,13 @@ def test_training_and_memory_tables(report):
     assert NUMBER.match(recognize[0][1]) and NUMBER.match(training[0][1])
     assert figures["memory"]["recognize"]["torch_loaded"] is False
     assert figures["memory"]["training"]["torch_loaded"] is True
+
+
+def test_pen_table_has_every_condition_and_the_touching_share(report):
+    _, sections, figures, _ = report
+    for condition in list(PEN_CONDITIONS) + ["**all**"]:
+        (row,) = rows_of(sections["6"], condition + " ")
+        assert len(row) == 10
+        assert all(NUMBER.match(cell) for cell in row[1:]), row
+    assert "really touch" in sections["6"]
+    assert figures["pen"]["touching"]["pairs"] > 0

@@ -21,7 +21,7 @@ def test_serve_load_benchmark_reports_both_phases_without_errors(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=300, env=dict(os.environ))
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     _, sections = split_sections(out.read_text())
-    text = sections["6. HTTP API under load"]
+    text = sections["7. HTTP API under load"]
     assert text in done.stdout
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in text.splitlines()
             if line.startswith("| one client") or line.startswith("| 4 clients")]

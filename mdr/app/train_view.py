@@ -60,6 +60,9 @@ def training_form() -> tuple[TrainConfig, str, bool] | None:
         restroke_p = third[3].slider("Re-drawn with a round brush: share", 0.0, 0.5, d.restroke_p)
         fourth = st.columns(4)
         rotate_deg = fourth[0].slider("Largest rotation (degrees)", 0.0, 30.0, d.rotate_deg)
+        data_mix = fourth[0].selectbox("Training data", ["mnist", "mnist+pen"],
+                                       help="mnist+pen adds real handwriting: the pen-digits training writers' "
+                                            "digits, drawn as canvas strokes (evaluation writers are kept out).")
         seed = fourth[1].number_input("Seed", 0, 1_000_000, d.seed)
         default_name = st.session_state.setdefault(DEFAULT_NAME, f"my-{datetime.now():%m%d-%H%M}")
         name = fourth[2].text_input("Name of the new model", value=default_name,
@@ -75,7 +78,8 @@ def training_form() -> tuple[TrainConfig, str, bool] | None:
     config = TrainConfig(arch=arch, epochs=int(epochs), batch_size=int(batch_size),
                          train_size=int(train_size) or None, optimizer=optimizer, schedule=schedule,
                          lr=float(lr), weight_decay=float(weight_decay), augment=augment, affine_p=affine_p,
-                         thickness_p=thickness_p, restroke_p=restroke_p, rotate_deg=rotate_deg, seed=int(seed))
+                         thickness_p=thickness_p, restroke_p=restroke_p, rotate_deg=rotate_deg, seed=int(seed),
+                         data_mix=data_mix)
     return config, name.strip(), activate
 
 

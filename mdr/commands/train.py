@@ -36,14 +36,18 @@ HELP = {
     "restroke_min_width": "narrowest brush, pixels",
     "restroke_max_width": "widest brush, pixels",
     "restroke_blur": "Gaussian blur sigma of re-stroked digits, pixels",
+    "init_from": "start from this registered model's weights (fine-tuning; default: a fresh network)",
     "train_size": "use only this many training images (default: all but the validation split)",
     "val_size": "training images held out for validation (0: none, train on all 60,000)",
     "data_dir": DATA_HELP,
+    "data_mix": "training data: mnist, or mnist+pen (adds the pen-digits training writers' digits)",
+    "pen_renders": "mnist+pen: renderings of each training writer's digit",
+    "pen_split_seed": "mnist+pen: seed of the writer split (evaluation writers are never trained on)",
     "seed": "random seed (runs on the CPU are repeatable)",
     "device": "auto (CUDA when available), cpu or cuda",
     "threads": "CPU threads for torch (0: torch's default)",
 }
-CHOICES = {"arch": ["cnn", "cnn-small"], "optimizer": ["adamw", "sgd"], "schedule": ["onecycle", "cosine"]}
+CHOICES = {"data_mix": ["mnist", "mnist+pen"], "arch": ["cnn", "cnn-small"], "optimizer": ["adamw", "sgd"], "schedule": ["onecycle", "cosine"]}
 FLAG = {"data_dir": "--data"}
 
 
@@ -74,7 +78,7 @@ def register(subparsers) -> None:
             group.add_argument("--no-" + f.name.replace("_", "-"), dest=f.name, action="store_false",
                                help=HELP[f.name])
             continue
-        kind = type(default) if default is not None else (str if f.name == "data_dir" else int)
+        kind = type(default) if default is not None else (str if f.name in ("data_dir", "init_from") else int)
         group.add_argument(_flag(f.name), dest=f.name, type=kind, default=default, choices=CHOICES.get(f.name),
                            help=HELP[f.name] if "default" in HELP[f.name] else f"{HELP[f.name]} (default: {default})")
     parser.set_defaults(func=run)

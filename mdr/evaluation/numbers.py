@@ -35,6 +35,8 @@ class ReaderScore:
     """Digit positions compared, over the readings whose length was right."""
     errors: Counter = field(default_factory=Counter)
     """Exceptions raised, by type name."""
+    confusions: Counter = field(default_factory=Counter)
+    """(true digit, digit read) of each wrong digit, over the readings whose length was right."""
     seconds: float = 0.0
 
     def add(self, truth: str, read: str | None, seconds: float, error: BaseException | None = None) -> bool:
@@ -52,11 +54,16 @@ class ReaderScore:
             self.length_ok += 1
             self.digits_compared += len(want)
             self.digits_right += sum(a == b for a, b in zip(want, got))
+            self.confusions.update((a, b) for a, b in zip(want, got) if a != b)
         return right
 
     @property
     def exact_rate(self) -> float:
         return self.exact / self.total if self.total else 0.0
+
+    @property
+    def length_rate(self) -> float:
+        return self.length_ok / self.total if self.total else 0.0
 
     @property
     def digit_rate(self) -> float:
@@ -76,6 +83,7 @@ class ReaderScore:
             "exact": self.exact,
             "exact_rate": round(self.exact_rate, 4),
             "length_ok": self.length_ok,
+            "length_rate": round(self.length_rate, 4),
             "digit_rate": round(self.digit_rate, 4),
             "errors": dict(self.errors),
             "mean_ms": round(self.mean_ms, 2),
@@ -106,16 +114,23 @@ def _failure_name(sample: Sample, index: int, read: str | None, error: BaseExcep
 def compare_readers(recognizer: Reader, baseline: Reader, conditions: Iterable[str], n: int,
                     seed: int = 0, data_dir: str | os.PathLike | None = None,
                     failures_dir: Path | None = None, failures_per_condition: int = 5) -> list[ConditionResult]:
-    """Run both readers on the same ``n`` images of each condition.
+    """Run both readers on the same ``n`` MNIST-stroke images of each condition."""
+    sets = ((condition, make_set(condition, n, seed=seed, data_dir=data_dir)) for condition in conditions)
+    return compare_on_sets(recognizer, baseline, sets, failures_dir, failures_per_condition)
+
+
+def compare_on_sets(recognizer: Reader, baseline: Reader, sets: Iterable[tuple[str, list[Sample]]],
+                    failures_dir: Path | None = None, failures_per_condition: int = 5) -> list[ConditionResult]:
+    """Run both readers on the same images, set by set (any source of samples).
 
     When ``failures_dir`` is given, the first images the recognizer gets wrong
     are saved there, named with the true and the read number.
     """
     results = []
-    for condition in conditions:
+    for condition, samples in sets:
         result = ConditionResult(condition, ReaderScore(), ReaderScore())
         saved = 0
-        for index, sample in enumerate(make_set(condition, n, seed=seed, data_dir=data_dir)):
+        for index, sample in enumerate(samples):
             read, seconds, error = _read(recognizer, sample.image)
             right = result.recognizer.add(sample.number, read, seconds, error)
             if not right and failures_dir is not None and saved < failures_per_condition:
@@ -136,6 +151,7 @@ def _overall(results: list[ConditionResult], which: str) -> ReaderScore:
         total.digits_right += score.digits_right
         total.digits_compared += score.digits_compared
         total.errors.update(score.errors)
+        total.confusions.update(score.confusions)
         total.seconds += score.seconds
     return total
 

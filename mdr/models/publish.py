@@ -8,7 +8,8 @@ then deleted.
 
 The card (``card.json``) holds: ``name``, ``created``, ``command`` (the
 command line that reproduces the model), ``config`` (every TrainConfig
-field), ``seed``, ``data`` (MNIST checksums and split sizes),
+field), ``seed``, ``data`` (MNIST checksums and split sizes; with the
+``mnist+pen`` mix the pen-digits file's checksum, writer split and renderings),
 ``architecture`` (name, description, parameters), ``metrics`` (MNIST test
 accuracy per precision, per-class accuracy and confusion of int8, validation
 accuracy), ``files`` (bytes per file), ``onnx`` (opset, export difference,
@@ -103,13 +104,7 @@ def make_card(name: str, result, measured: dict[str, Any], command: str, command
         "command_explicit": command_explicit,
         "seed": config.seed,
         "config": asdict(config),
-        "data": {
-            "dataset": "MNIST",
-            "checksums": checksums(config.data_dir),
-            "train_images": result.train_images,
-            "val_images": result.val_images,
-            "test_images": measured["test_images"],
-        },
+        "data": _data_record(config, result, measured),
         "architecture": {
             "name": config.arch,
             "description": result.model.description,
@@ -145,6 +140,24 @@ def make_card(name: str, result, measured: dict[str, Any], command: str, command
             "final_loss": result.history.epoch_loss[-1] if result.history.epoch_loss else None,
         },
     }
+
+
+def _data_record(config, result, measured: dict[str, Any]) -> dict[str, Any]:
+    """What the model learned from: MNIST's checksums and split sizes, and with
+    ``mnist+pen`` the pen-digits file, its writer split and how its digits were rendered."""
+    record = {
+        "dataset": "MNIST" if config.data_mix == "mnist" else "MNIST + pen-digits (training writers)",
+        "mix": config.data_mix,
+        "checksums": checksums(config.data_dir),
+        "train_images": result.train_images,
+        "val_images": result.val_images,
+        "test_images": measured["test_images"],
+    }
+    pen = getattr(result, "pen", None)
+    if pen is not None:
+        record["pen"] = pen
+        record["mnist_train_images"] = result.train_images - pen["images"]
+    return record
 
 
 def _make_readable(folder: Path) -> None:

@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+DATA_MIXES = ("mnist", "mnist+pen")
+
+
 @dataclass
 class TrainConfig:
     """Everything that decides what a training run produces."""
@@ -42,12 +45,23 @@ class TrainConfig:
     """Brush diameter range, in pixels of the 28x28 image."""
     restroke_blur: float = 0.5
 
+    init_from: str | None = None
+    """Start from the weights of this registered model (fine-tuning) instead of a fresh
+    network; it must be of the same ``arch``."""
+
     # --- data ---
     train_size: int | None = None
     """Training images to use (None: all left after the validation split)."""
     val_size: int = 5000
     """Images held out of the training set for validation (0: none)."""
     data_dir: str | None = None
+    data_mix: str = "mnist"
+    """"mnist", or "mnist+pen": also the pen digits of the pen-digits training writers,
+    stroked like canvas drawings and normalized the recognizer's way (:mod:`mdr.training.pen_mix`)."""
+    pen_renders: int = 3
+    """mnist+pen: renderings of every training writer's digit (each its own brush and height)."""
+    pen_split_seed: int = 0
+    """mnist+pen: seed of the writer split; its evaluation writers are never trained on."""
 
     # --- reproducibility and hardware ---
     seed: int = 1
@@ -70,5 +84,9 @@ class TrainConfig:
                 raise ValueError(f"{name} is a fraction of each batch: between 0 and 1.")
         if self.thickness_p + self.restroke_p > 1:
             raise ValueError("thickness_p + restroke_p must not exceed 1 (an image gets one stroke change).")
+        if self.data_mix not in DATA_MIXES:
+            raise ValueError(f"data_mix must be one of {', '.join(DATA_MIXES)}, not {self.data_mix!r}.")
+        if self.pen_renders < 1:
+            raise ValueError("pen_renders must be at least 1.")
         if not 0 < self.restroke_min_width <= self.restroke_max_width <= 6:
             raise ValueError("restroke widths must satisfy 0 < min <= max <= 6 pixels.")

@@ -69,6 +69,8 @@ class TrainResult:
     device: str
     train_images: int
     val_images: int
+    pen: dict | None = None
+    """mnist+pen: what the pen digits were (file, checksum, writer split, renderings)."""
 
 
 def choose_device(name: str = "auto") -> torch.device:
@@ -140,7 +142,8 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, devic
 def train(config: TrainConfig, on_progress: Callable[[Progress], None] | None = None,
           should_stop: Callable[[], bool] | None = None, progress_every: int = 20,
           on_epoch_end: Callable[[int, nn.Module], None] | None = None) -> TrainResult:
-    """Train ``config.arch`` on MNIST's training set; see :class:`TrainConfig`.
+    """Train ``config.arch`` on MNIST's training set (plus pen digits with ``mnist+pen``);
+    see :class:`TrainConfig`.
 
     ``on_epoch_end(epoch, model)`` may look at the model after each epoch (the
     benchmarks test it there); it must leave the model as it found it.
@@ -175,21 +178,45 @@ class TrainingData:
     x_val: torch.Tensor
     y_val: torch.Tensor
     skeletons: torch.Tensor | None
+    pen: dict | None = None
 
 
 def load_training_data(config: TrainConfig, device: torch.device) -> TrainingData:
+    """MNIST's training split (less the validation images); with ``mnist+pen`` the pen
+    digits of the training writers are added to the training images (validation stays MNIST)."""
     images, labels = load_split("train", config.data_dir)
     train_idx, val_idx = split_indices(len(images), config.val_size, config.train_size, config.seed)
+    x_train, y_train = images[train_idx], labels[train_idx].astype(np.int64)
+    pen = None
+    if config.data_mix == "mnist+pen":
+        from mdr.training.pen_mix import PenMix, pen_training_images
+
+        pen_x, pen_y, pen = pen_training_images(PenMix(config.pen_renders, config.pen_split_seed, config.seed))
+        x_train, y_train = np.concatenate([x_train, pen_x]), np.concatenate([y_train, pen_y])
     skeletons = None
     if config.augment and config.restroke_p > 0:
-        skeletons = torch.from_numpy(skeletonize_images(images[train_idx])).to(device)
+        skeletons = torch.from_numpy(skeletonize_images(x_train)).to(device)
     return TrainingData(
-        x_train=torch.from_numpy(images[train_idx]).to(device),
-        y_train=torch.from_numpy(labels[train_idx].astype(np.int64)).to(device),
+        x_train=torch.from_numpy(x_train).to(device),
+        y_train=torch.from_numpy(y_train).to(device),
         x_val=torch.from_numpy(images[val_idx]),
         y_val=torch.from_numpy(labels[val_idx].astype(np.int64)),
         skeletons=skeletons,
+        pen=pen,
     )
+
+
+def starting_weights(name: str, arch: str) -> dict:
+    """The state dict of registered model ``name``, refused in words when its architecture differs."""
+    from mdr.models.registry import CHECKPOINT, model_dir
+
+    path = model_dir(name) / CHECKPOINT
+    if not path.is_file():
+        raise ValueError(f"init_from: model '{name}' has no {CHECKPOINT} to start from.")
+    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    if checkpoint.get("arch") != arch:
+        raise ValueError(f"init_from: '{name}' is a {checkpoint.get('arch')} model, not {arch}.")
+    return checkpoint["state_dict"]
 
 
 def train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor, optimizer: torch.optim.Optimizer,
@@ -211,7 +238,10 @@ def _train(config: TrainConfig, device: torch.device, generator: torch.Generator
     device_generator = generator if device.type == "cpu" else torch.Generator(device).manual_seed(config.seed)
     augmenter = Augmenter(config, data.skeletons, device_generator)
 
-    model = build_model(config.arch).to(device)
+    model = build_model(config.arch)
+    if config.init_from:
+        model.load_state_dict(starting_weights(config.init_from, config.arch))
+    model = model.to(device)
     if device.type == "cpu":
         model = model.to(memory_format=torch.channels_last)  # about 1.5x faster convolutions on CPU
     optimizer = make_optimizer(model, config)
@@ -270,7 +300,7 @@ def _train(config: TrainConfig, device: torch.device, generator: torch.Generator
     return TrainResult(
         model=model, config=config, history=history, stopped=stopped, steps=step, epochs_done=epochs_done,
         best_val_acc=best_val, seconds=time.monotonic() - started, cpu_seconds=0.0, device=str(device),
-        train_images=n, val_images=len(data.x_val),
+        train_images=n, val_images=len(data.x_val), pen=data.pen,
     )
 
 

@@ -1,0 +1,289 @@
+"""Real handwriting: pen-digits trajectories, split by writer, stroked like a canvas.
+
+A pen-digits file (``pen-digits/1``: gzip JSON, one sample per digit, the
+pen's strokes in millimetres, the writer's id) is the nearest thing to what
+users draw: real people's slashed zeros, flagged ones, crossed sevens.
+Writers, never samples, are split into training and evaluation writers
+(digits of one person look alike, so a shared writer would flatter a model).
+
+Each trajectory is stroked with a round anti-aliased brush at canvas scale,
+keeping the aspect of its millimetre coordinates, and numbers are composed
+by :mod:`mdr.data.compose` from the digits of one writer at a time.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from mdr.data.canvas import DrawnDigit
+from mdr.data.compose import LAYOUT, ConditionSpec, Sample, compose_sample, condition_rng
+from mdr.data.strokes import SUBPIXEL_BITS
+from mdr.errors import DataError
+
+PEN_FILE = Path(__file__).resolve().parent / "pen_digits" / "pen-digits-dev.json.gz"
+"""The committed copy (CC BY 4.0; attribution in the README beside it)."""
+FORMAT = "pen-digits/1"
+WRITER_SPLIT_SEED = 0
+EVAL_FRACTION = 0.2
+"""Share of the writers kept for evaluation."""
+MAX_ASPECT = 3.0
+"""Samples wider than this times their height are scribbles or bad records, and are skipped."""
+
+
+@dataclass(frozen=True)
+class PenDigit:
+    """One handwritten digit: its strokes in millimetres (y down) and who wrote it."""
+
+    label: int
+    writer: int
+    contributor: str
+    strokes: tuple[np.ndarray, ...]
+    """float32 (K, 2) x, y per pen-down stroke, in writing order."""
+    index: int
+    """Position of the sample in its file."""
+
+    @property
+    def extent(self) -> tuple[float, float, float, float]:
+        """x0, y0, width, height of the trajectory, in millimetres."""
+        points = np.concatenate(self.strokes)
+        x0, y0 = points.min(axis=0)
+        x1, y1 = points.max(axis=0)
+        return float(x0), float(y0), float(x1 - x0), float(y1 - y0)
+
+    @property
+    def aspect(self) -> float:
+        _, _, width, height = self.extent
+        return width / height
+
+
+@dataclass(frozen=True)
+class PenData:
+    """The usable digits of one pen-digits file."""
+
+    path: Path
+    digits: tuple[PenDigit, ...]
+    skipped: int
+    """Samples left out: no ink, no height, or far wider than tall."""
+
+    @property
+    def writers(self) -> tuple[int, ...]:
+        return tuple(sorted({d.writer for d in self.digits}))
+
+
+def resolve_file(data: str | os.PathLike | None = None) -> Path:
+    """The pen-digits file named by ``data``: a file, or a folder holding exactly one such file."""
+    if data is None:
+        return PEN_FILE
+    path = Path(data)
+    if path.is_dir():
+        found = sorted(p for p in path.iterdir() if p.name.endswith((".json", ".json.gz")))
+        if len(found) != 1:
+            names = ", ".join(p.name for p in found) or "none"
+            raise DataError(f"{path} should hold one pen-digits file (.json or .json.gz); found {names}.")
+        return found[0]
+    if not path.is_file():
+        raise DataError(f"Pen-digits file {path} does not exist.")
+    return path
+
+
+def load_pen(data: str | os.PathLike | None = None) -> PenData:
+    """Read a pen-digits file (the committed copy by default); refuse other formats in words."""
+    path = resolve_file(data)
+    try:
+        opener = gzip.open if path.name.endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8") as handle:
+            raw = json.load(handle)
+    except (OSError, ValueError, EOFError) as e:
+        raise DataError(f"{path} is not a readable pen-digits file ({e}).") from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT or not isinstance(raw.get("samples"), list):
+        raise DataError(f"{path} is not a {FORMAT} file (a JSON object with format '{FORMAT}' and samples).")
+    digits, skipped = [], 0
+    for index, sample in enumerate(raw["samples"]):
+        digit = _digit(sample, index)
+        if digit is None:
+            skipped += 1
+        else:
+            digits.append(digit)
+    if not digits:
+        raise DataError(f"{path} holds no usable digit.")
+    return PenData(path, tuple(digits), skipped)
+
+
+def _digit(sample: dict, index: int) -> PenDigit | None:
+    try:
+        label = int(sample["label"])
+        strokes = tuple(np.asarray(s, np.float32).reshape(-1, 2) for s in sample["strokes"] if len(s))
+        writer = int(sample["writer"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not 0 <= label <= 9 or not strokes:
+        return None
+    digit = PenDigit(label, writer, str(sample.get("contributor", "")), strokes, index)
+    _, _, width, height = digit.extent
+    if not height > 0 or width > MAX_ASPECT * height:
+        return None
+    return digit
+
+
+@lru_cache(maxsize=4)
+def _cached(path: str) -> PenData:
+    return load_pen(path)
+
+
+def cached_pen(data: str | os.PathLike | None = None) -> PenData:
+    """:func:`load_pen`, read once per file and process."""
+    return _cached(str(resolve_file(data)))
+
+
+@dataclass(frozen=True)
+class WriterSplit:
+    """Which writers train and which evaluate; recorded with every result that uses it."""
+
+    seed: int
+    eval_fraction: float
+    train: tuple[int, ...]
+    eval: tuple[int, ...]
+
+    def to_dict(self) -> dict:
+        return {"seed": self.seed, "eval_fraction": self.eval_fraction,
+                "train_writers": list(self.train), "eval_writers": list(self.eval)}
+
+
+def split_writers(writers: tuple[int, ...] | list[int], seed: int = WRITER_SPLIT_SEED,
+                  eval_fraction: float = EVAL_FRACTION) -> WriterSplit:
+    """Seeded split of whole writers; the same writers and seed give the same split."""
+    unique = sorted(set(int(w) for w in writers))
+    if not 0 < eval_fraction < 1 or len(unique) < 2:
+        raise ValueError("A writer split needs at least two writers and a fraction between 0 and 1.")
+    order = np.random.default_rng(seed).permutation(unique)
+    n_eval = min(len(unique) - 1, max(1, int(round(eval_fraction * len(unique)))))
+    return WriterSplit(seed, eval_fraction, tuple(sorted(int(w) for w in order[n_eval:])),
+                       tuple(sorted(int(w) for w in order[:n_eval])))
+
+
+def digits_of(data: PenData, writers: tuple[int, ...] | None) -> list[PenDigit]:
+    """The digits written by ``writers`` (all digits when None)."""
+    if writers is None:
+        return list(data.digits)
+    keep = set(writers)
+    return [d for d in data.digits if d.writer in keep]
+
+
+def draw_pen_digit(digit: PenDigit, height: float, brush: int) -> DrawnDigit:
+    """Stroke the trajectory with a round anti-aliased brush so the ink is ``height`` px tall.
+
+    Round caps and joints, as a canvas draws a mouse or pen path; the aspect
+    of the millimetre coordinates is kept. A stroke that never moves is a dot.
+    """
+    x0, y0, width, path_height = digit.extent
+    scale = max(height - brush, 0.5 * height) / path_height
+    pad = brush / 2 + 2
+    patch_w = int(np.ceil(width * scale + 2 * pad)) + 1
+    patch_h = int(np.ceil(path_height * scale + 2 * pad)) + 1
+    coverage = np.zeros((patch_h, patch_w), np.uint8)
+    for stroke in digit.strokes:
+        xy = (stroke - [x0, y0]) * scale + pad
+        fixed = np.round(xy * (1 << SUBPIXEL_BITS)).astype(np.int32)
+        if len(np.unique(fixed, axis=0)) == 1:
+            cv2.circle(coverage, tuple(int(v) for v in fixed[0]), int(round(brush / 2 * (1 << SUBPIXEL_BITS))),
+                       255, -1, cv2.LINE_AA, shift=SUBPIXEL_BITS)
+        else:
+            cv2.polylines(coverage, [fixed], False, 255, thickness=int(brush), lineType=cv2.LINE_AA,
+                          shift=SUBPIXEL_BITS)
+    return DrawnDigit(coverage, digit.label, digit.index, path_height * scale + brush)
+
+
+class PenBank:
+    """Digits by writer and label; every number is written by one writer."""
+
+    def __init__(self, digits: list[PenDigit]):
+        if not digits:
+            raise DataError("No pen digits to draw from (no digit of the chosen writers).")
+        self.by_writer: dict[int, list[list[PenDigit]]] = {}
+        for digit in digits:
+            self.by_writer.setdefault(digit.writer, [[] for _ in range(10)])[digit.label].append(digit)
+        self.writers = sorted(self.by_writer)
+
+    def pick_number(self, labels: list[list[int]], rng: np.random.Generator) -> list[list[PenDigit]]:
+        """One writer (one who wrote every label needed, when there is one), then one of
+        their digits per label; a label the writer never wrote becomes one they did."""
+        needed = {label for row in labels for label in row}
+        complete = [w for w in self.writers if all(self.by_writer[w][label] for label in needed)]
+        pool = complete or self.writers
+        own = self.by_writer[pool[int(rng.integers(len(pool)))]]
+        written = [label for label in range(10) if own[label]]
+        picked = []
+        for row in labels:
+            line = []
+            for label in row:
+                if not own[label]:
+                    label = written[int(rng.integers(len(written)))]
+                line.append(own[label][int(rng.integers(len(own[label])))])
+            picked.append(line)
+        return picked
+
+    def aspect(self, digit: PenDigit) -> float:
+        return digit.aspect
+
+    def draw(self, digit: PenDigit, height: float, brush: int, split: bool,
+             rng: np.random.Generator) -> DrawnDigit:
+        return draw_pen_digit(digit, height, brush)  # real strokes: pen lifts are already there
+
+
+PEN_LAYOUT = replace(LAYOUT, canvas_width=(900, 900), canvas_height=(300, 300))
+"""The app's drawing canvas is 900x300 (:mod:`mdr.app.widgets`)."""
+PEN_BRUSH = (8, 24)
+PEN_HEIGHT = (60, 160)
+PEN_SLOPE = 0.06
+
+
+def _pen_condition(name: str, description: str, **changes) -> ConditionSpec:
+    settings = dict(brush=PEN_BRUSH, digit_height=PEN_HEIGHT, digit_count=(1, 8), max_brush_ratio=0.34,
+                    baseline_slope=PEN_SLOPE, layout=PEN_LAYOUT)
+    settings.update(changes)
+    return ConditionSpec(name, description, **settings)
+
+
+PEN_CONDITIONS: dict[str, ConditionSpec] = {
+    spec.name: spec
+    for spec in [
+        _pen_condition("spaced", "1-8 separate digits, dark on light."),
+        _pen_condition("touching", "2-6 digits slid together until neighbours' ink touches.",
+                       digit_count=(2, 6), touching=True),
+        _pen_condition("transparent", "RGBA canvas export: ink with alpha, background (0,0,0,0).",
+                       background="transparent"),
+        _pen_condition("two-rows", "Two lines of digits; the number joins them with a newline.",
+                       digit_count=(2, 8), rows=2),
+        _pen_condition("dark-on-light", "Black ink on an opaque white RGB canvas.", background="light"),
+        _pen_condition("light-on-dark", "White ink on black, as the app's canvas draws.", background="dark"),
+    ]
+}
+
+
+def pen_bank(data: str | os.PathLike | None = None, writers: str = "eval",
+             split_seed: int = WRITER_SPLIT_SEED) -> PenBank:
+    """A bank of the file's evaluation writers (``writers="eval"``), training writers
+    (``"train"``) or all of them (``"all"``: a file of unseen writers only)."""
+    pen = cached_pen(data)
+    if writers == "all":
+        return PenBank(list(pen.digits))
+    split = split_writers(pen.writers, split_seed)
+    if writers not in ("eval", "train"):
+        raise ValueError(f"writers must be eval, train or all, not {writers!r}.")
+    return PenBank(digits_of(pen, split.eval if writers == "eval" else split.train))
+
+
+def make_pen_set(condition: str, n: int, seed: int = 0, bank: PenBank | None = None) -> list[Sample]:
+    """``n`` numbers of a pen condition (a key of :data:`PEN_CONDITIONS`); same arguments, same images."""
+    if condition not in PEN_CONDITIONS:
+        raise KeyError(f"Unknown pen condition '{condition}': choose from {', '.join(PEN_CONDITIONS)}.")
+    bank = bank or pen_bank()
+    rng = condition_rng("pen-" + condition, seed)
+    return [compose_sample(PEN_CONDITIONS[condition], bank, rng) for _ in range(n)]

@@ -1,0 +1,122 @@
+"""Score the recognizer and the original app's pipeline on real handwriting.
+
+Numbers are composed from pen-digits trajectories of writers the model was
+not trained on (:mod:`mdr.data.pen`), one writer per number, and both readers
+read the same images condition by condition (:mod:`mdr.evaluation.numbers`).
+Besides exact numbers and per-digit accuracy, the report gives how often the
+digit count came out right, how many touching neighbours really touch, and
+which digits are read as which.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from mdr.data.pen import PEN_CONDITIONS, WRITER_SPLIT_SEED, make_pen_set, pen_bank
+from mdr.evaluation.numbers import ConditionResult, Reader, _overall, compare_on_sets, model_readers, to_dict
+
+CONFUSIONS_SHOWN = 12
+
+
+@dataclass(frozen=True)
+class PenEvalSettings:
+    """What one pen-eval run reads, and with what."""
+
+    n: int = 100
+    """Numbers per condition."""
+    seed: int = 0
+    data: str | None = None
+    """A pen-digits file or folder (default: the committed copy)."""
+    writers: str = "eval"
+    """"eval": the evaluation writers of the split; "all": every writer (a file of unseen writers)."""
+    split_seed: int = WRITER_SPLIT_SEED
+    model: str | None = None
+    precision: str = "int8"
+    conditions: tuple[str, ...] = tuple(PEN_CONDITIONS)
+
+
+@dataclass
+class PenEvalReport:
+    settings: PenEvalSettings
+    results: list[ConditionResult]
+    writers: int
+    """Writers whose digits were drawn from."""
+    touching_pairs: int = 0
+    touching_touch: int = 0
+    """Neighbour pairs of the touching condition, and how many of them really touch."""
+    source: str = ""
+    """The pen-digits file read."""
+    model_name: str = ""
+    failures: list[Path] = field(default_factory=list)
+
+    @property
+    def touching_share(self) -> float | None:
+        return self.touching_touch / self.touching_pairs if self.touching_pairs else None
+
+
+def run_pen_eval(settings: PenEvalSettings, readers: tuple[Reader, Reader] | None = None,
+                 failures_dir: Path | None = None) -> PenEvalReport:
+    """Compose ``settings.n`` numbers per condition and read each with both readers."""
+    from mdr.data.pen import cached_pen
+
+    bank = pen_bank(settings.data, settings.writers, settings.split_seed)
+    recognizer, baseline = readers or model_readers(settings.model, settings.precision)
+    sets = [(condition, make_pen_set(condition, settings.n, settings.seed, bank)) for condition in settings.conditions]
+    pairs = [t for condition, samples in sets for s in samples for t in s.touching
+             if PEN_CONDITIONS[condition].touching]
+    results = compare_on_sets(recognizer, baseline, sets, failures_dir)
+    return PenEvalReport(settings, results, len(bank.writers), len(pairs), sum(pairs),
+                         str(cached_pen(settings.data).path), _model_name(settings.model))
+
+
+def _model_name(model: str | None) -> str:
+    from mdr.models.registry import active_model_name
+
+    return str(model) if model else active_model_name()
+
+
+def _confusion_rows(report: PenEvalReport) -> list[tuple[str, str, int, int]]:
+    new: Counter = _overall(report.results, "recognizer").confusions
+    old: Counter = _overall(report.results, "baseline").confusions
+    pairs = sorted(set(new) | set(old), key=lambda p: (-new[p], -old[p], p))
+    return [(a, b, new[(a, b)], old[(a, b)]) for a, b in pairs[:CONFUSIONS_SHOWN]]
+
+
+def to_markdown(report: PenEvalReport) -> str:
+    """Per condition: exact numbers, digit counts and digits right, recognizer (new) vs original (old)."""
+    lines = ["| condition | n | exact (new) | exact (old) | length (new) | length (old) | digits (new) "
+             "| digits (old) | errors (new) | errors (old) |", "|" + "---|" * 10]
+    rows = [(r.condition, r.recognizer, r.baseline) for r in report.results]
+    rows.append(("**all**", _overall(report.results, "recognizer"), _overall(report.results, "baseline")))
+    for name, new, old in rows:
+        lines.append(f"| {name} | {new.total} | {new.exact_rate:.1%} | {old.exact_rate:.1%} "
+                     f"| {new.length_rate:.1%} | {old.length_rate:.1%} | {new.digit_rate:.1%} "
+                     f"| {old.digit_rate:.1%} | {new.error_count} | {old.error_count} |")
+    s = report.settings
+    who = "all writers" if s.writers == "all" else f"{s.writers} writers of the split (seed {s.split_seed})"
+    lines += ["", f"{report.writers} {who} of `{Path(report.source).name}`, one writer per number; "
+                  f"seed {s.seed}; model `{report.model_name}` ({s.precision}). exact: whole number right "
+                  "(line breaks included); length: as many digits as written; digits: per-digit accuracy "
+                  "over the readings of the right length."]
+    if report.touching_share is not None:
+        lines.append(f"touching: {report.touching_touch} of {report.touching_pairs} neighbour pairs "
+                     f"({report.touching_share:.1%}) really touch.")
+    confusions = _confusion_rows(report)
+    if confusions:
+        lines += ["", "Digit errors, true -> read (readings of the right length, all conditions):", "",
+                  "| true | read | recognizer | original |", "|---|---|---|---|"]
+        lines += [f"| {a} | {b} | {n} | {o} |" for a, b, n, o in confusions]
+    return "\n".join(lines)
+
+
+def report_dict(report: PenEvalReport) -> dict:
+    """Everything in the table, as JSON-ready data, with the settings that produced it."""
+    data = to_dict(report.results)
+    for which in ("recognizer", "baseline"):
+        confusions = _overall(report.results, which).confusions
+        data["overall"][which]["confusions"] = {f"{a}->{b}": n for (a, b), n in confusions.most_common()}
+    return {"settings": asdict(report.settings), "model": report.model_name, "source": report.source,
+            "writers": report.writers,
+            "touching": {"pairs": report.touching_pairs, "touch": report.touching_touch,
+                         "share": report.touching_share}, **data}

@@ -1,0 +1,176 @@
+"""Real handwriting: the pen-digits reader, the writer split, canvas strokes and pen-eval."""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from mdr.data import pen
+from mdr.data.canvas import ink_box
+from mdr.errors import DataError
+from mdr.recognition.segment import estimate_stroke_width
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_pen_file(path: Path, writers: list[int]) -> Path:
+    """A pen-digits file holding the committed copy's samples of ``writers`` only."""
+    raw = json.loads(gzip.open(pen.PEN_FILE, "rt").read())
+    raw["samples"] = [s for s in raw["samples"] if s["writer"] in writers]
+    raw["n_writers"] = len(writers)
+    with gzip.open(path, "wt") as handle:
+        json.dump(raw, handle)
+    return path
+
+
+def ink_of(sample) -> np.ndarray:
+    image = sample.image
+    if image.shape[2] == 4:
+        return image[:, :, 3]
+    grey = image[:, :, 0]
+    return grey if pen.PEN_CONDITIONS[sample.condition].background == "dark" else 255 - grey
+
+
+def writers_of(sample) -> set[int]:
+    by_index = {d.index: d for d in pen.cached_pen().digits}
+    return {by_index[i].writer for i in sample.sources}
+
+
+# --- reading and splitting -----------------------------------------------------------
+
+def test_committed_copy_is_read_with_its_writers_and_attribution():
+    data = pen.cached_pen()
+    assert len(data.digits) + data.skipped == 8002
+    assert len(data.writers) == 134
+    readme = (pen.PEN_FILE.parent / "README.md").read_text()
+    assert "Creative Commons Attribution 4.0" in readme and "doi:10.5281/zenodo.1195803" in readme
+
+
+def test_writer_split_never_shares_a_writer_and_is_reproducible():
+    writers = pen.cached_pen().writers
+    split = pen.split_writers(writers, seed=0)
+    assert not set(split.train) & set(split.eval)
+    assert sorted(split.train + split.eval) == sorted(writers)
+    assert len(split.eval) == round(0.2 * len(writers))
+    assert pen.split_writers(list(reversed(writers)), seed=0) == split
+    assert pen.split_writers(writers, seed=1).eval != split.eval
+
+
+def test_eval_bank_holds_only_evaluation_writers_digits():
+    split = pen.split_writers(pen.cached_pen().writers)
+    assert set(pen.pen_bank(writers="eval").writers) == set(split.eval)
+    assert set(pen.pen_bank(writers="train").writers) == set(split.train)
+    assert len(pen.pen_bank(writers="all").writers) == 134
+
+
+def test_a_folder_with_one_file_is_read_and_other_files_are_refused(tmp_path):
+    write_pen_file(tmp_path / "other.json.gz", [1, 2])
+    assert pen.load_pen(tmp_path).writers == (1, 2)
+    (tmp_path / "second.json").write_text("{}")
+    with pytest.raises(DataError, match="one pen-digits file"):
+        pen.load_pen(tmp_path)
+    with pytest.raises(DataError, match="not a pen-digits/1 file"):
+        pen.load_pen(tmp_path / "second.json")
+
+
+# --- strokes on a canvas -----------------------------------------------------------
+
+@pytest.mark.parametrize("height,brush", [(60, 8), (110, 16), (160, 24)])
+def test_rendered_digit_has_the_requested_height_and_brush(height, brush):
+    digits = [d for d in pen.cached_pen().digits if d.label in (0, 3, 8)][:20]
+    for digit in digits:
+        coverage = pen.draw_pen_digit(digit, height, brush).coverage
+        _, _, top, bottom = ink_box(coverage)
+        assert abs((bottom - top + 1) - height) <= 2
+        width = estimate_stroke_width(((coverage >= 128) * 255).astype(np.uint8))
+        assert 0.75 * brush <= width <= 1.3 * brush, (digit.index, width)
+
+
+def test_rendering_keeps_the_aspect_of_the_millimetre_coordinates():
+    for digit in pen.cached_pen().digits[:50]:
+        drawn = pen.draw_pen_digit(digit, 140, 8).coverage
+        left, right, top, bottom = ink_box(drawn)
+        ink_aspect = (right - left + 1 - 8) / (bottom - top + 1 - 8)
+        assert abs(ink_aspect - digit.aspect) <= 0.05 + 0.05 * digit.aspect
+
+
+def test_each_number_is_written_by_one_evaluation_writer():
+    eval_writers = set(pen.split_writers(pen.cached_pen().writers).eval)
+    for condition in ("spaced", "two-rows"):
+        for sample in pen.make_pen_set(condition, 10, seed=2):
+            assert len(writers_of(sample)) == 1 and writers_of(sample) <= eval_writers
+            assert len(sample.sources) == len(sample.number.replace("\n", ""))
+
+
+def test_same_seed_gives_the_same_numbers_and_images():
+    first, again = pen.make_pen_set("spaced", 5, seed=4), pen.make_pen_set("spaced", 5, seed=4)
+    assert [s.number for s in first] == [s.number for s in again]
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(first, again))
+
+
+def test_touching_neighbours_really_touch_and_the_share_is_recorded():
+    samples = pen.make_pen_set("touching", 20, seed=0)
+    pairs = [t for s in samples for t in s.touching]
+    assert len(pairs) == sum(len(s.number) - 1 for s in samples)
+    assert np.mean(pairs) >= 0.9
+    for sample in samples:
+        n, _ = cv2.connectedComponents((ink_of(sample) >= 128).astype(np.uint8), connectivity=8)
+        assert n - 1 < len(sample.number)
+
+
+def test_spaced_digits_do_not_touch_and_are_canvas_sized():
+    for sample in pen.make_pen_set("dark-on-light", 10, seed=1):
+        assert sample.image.shape == (300, 900, 3)
+        assert sample.touching == ()
+        heights = [h for _, _, _, h in sample.boxes]
+        assert 0.8 * pen.PEN_HEIGHT[0] <= np.median(heights) <= 1.2 * pen.PEN_HEIGHT[1]
+
+
+def test_transparent_export_has_alpha_ink_on_a_zero_background():
+    for sample in pen.make_pen_set("transparent", 5):
+        alpha = sample.image[:, :, 3]
+        assert sample.image.shape[2] == 4 and alpha.max() == 255
+        assert (sample.image[alpha == 0] == 0).all()
+
+
+# --- pen-eval ---------------------------------------------------------------------
+
+def run_pen_eval(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mdr", "pen-eval", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, env=dict(os.environ))
+
+
+def test_pen_eval_prints_the_per_condition_table_and_confusions():
+    done = run_pen_eval("--n", "2", "--json")
+    assert done.returncode == 0, done.stderr
+    for condition in pen.PEN_CONDITIONS:
+        assert f"| {condition} | 2 |" in done.stdout
+    assert "really touch" in done.stdout
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["writers"] == 27 and figures["settings"]["writers"] == "eval"
+    assert set(figures["conditions"]) == set(pen.PEN_CONDITIONS)
+    for reader in ("recognizer", "baseline"):
+        assert {"exact_rate", "length_rate", "digit_rate", "confusions"} <= set(figures["overall"][reader])
+
+
+def test_pen_eval_reads_another_file_of_unseen_writers(tmp_path):
+    other = write_pen_file(tmp_path / "unseen.json.gz", [3, 7, 9])
+    done = run_pen_eval("--data", str(other), "--writers", "all", "--n", "1", "--conditions", "spaced",
+                        "touching", "--json", "--out", str(tmp_path / "report.md"))
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["writers"] == 3 and figures["source"].endswith("unseen.json.gz")
+    assert "| touching | 1 |" in (tmp_path / "report.md").read_text()
+
+
+def test_pen_eval_refuses_a_file_of_another_format(tmp_path):
+    (tmp_path / "bad.json").write_text(json.dumps({"format": "something-else", "samples": []}))
+    done = run_pen_eval("--data", str(tmp_path / "bad.json"), "--n", "1")
+    assert done.returncode == 2 and "not a pen-digits/1 file" in done.stderr
