@@ -44,8 +44,9 @@ SECTIONS = ("accuracy", "latency", "throughput", "training", "memory", "pen")
 
 @dataclass(frozen=True)
 class Sizes:
-    accuracy_n: int
-    """Images per canvas condition."""
+    """How much each section measures: the full run, or the quick smoke run."""
+
+    accuracy_n: int  # images per canvas condition
     latency_runs: int
     throughput_reps: int
     throughput_batches: tuple[int, ...]

@@ -7,7 +7,7 @@ import pytest
 from mdr.recognition.config import RecognizerConfig
 from mdr.errors import ImageTooLargeError, InvalidImageError, NothingToReadError
 from mdr.recognition.normalize import normalize_digit
-from mdr.recognition.preprocess import binarize, decide_polarity, rescale_for_work, to_grey
+from mdr.recognition.preprocess import binarize, decide_polarity, ink_mask, rescale_for_work, to_grey
 from mdr.recognition.segment import (estimate_stroke_width, find_components, group_lines, merge_components,
                          remove_specks)
 from tests.drawing import draw_digit, draw_number
@@ -16,9 +16,7 @@ CONFIG = RecognizerConfig()
 
 
 def segment(image: np.ndarray, config: RecognizerConfig = CONFIG):
-    grey, _ = rescale_for_work(to_grey(image, config), config)
-    ink, _ = decide_polarity(grey)
-    mask, _ = binarize(ink, config)
+    mask = ink_mask(image, config)
     labels, components = find_components(mask)
     width = estimate_stroke_width(mask)
     kept, height = remove_specks(components, width, config)

@@ -5,7 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
-from mdr.commands.options import add_data_option, add_json_option, fail, positive_int
+from mdr.commands.options import add_data_option, add_json_option, add_reader_options, fail
 from mdr.errors import MdrError
 
 
@@ -20,17 +20,8 @@ def register(subparsers) -> None:
             "same model, and print exact-number and per-digit accuracy per condition."
         ),
     )
-    parser.add_argument("--n", type=positive_int, default=100, help="images per condition (default: 100)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the generated images (default: 0)")
-    parser.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=list(CONDITIONS),
-                        metavar="CONDITION", help=f"which conditions (default: all: {', '.join(CONDITIONS)})")
-    parser.add_argument("--model", default=None,
-                        help="model name or path to an .onnx file (default: the active model)")
-    parser.add_argument("--precision", default="int8", choices=["int8", "fp32"],
-                        help="which of the model's files both readers use (default: int8)")
+    add_reader_options(parser, list(CONDITIONS), "images")
     add_data_option(parser)
-    parser.add_argument("--failures", type=Path, default=None,
-                        help="save images the recognizer reads wrong to this folder")
     parser.add_argument("--samples", type=Path, default=None,
                         help="also save 3 example images per condition to this folder")
     add_json_option(parser)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 DATA_HELP = "MNIST folder (default: MDR_DATA_DIR, then data/MNIST/raw)"
 
@@ -30,3 +31,18 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
+
+
+def add_reader_options(parser: argparse.ArgumentParser, conditions: list[str], unit: str) -> None:
+    """What the commands that compare the recognizer with the original pipeline share: how many
+    ``unit`` per condition, their seed, which conditions, and the model both readers use."""
+    parser.add_argument("--n", type=positive_int, default=100, help=f"{unit} per condition (default: 100)")
+    parser.add_argument("--seed", type=int, default=0, help=f"seed of the {unit} (default: 0)")
+    parser.add_argument("--conditions", nargs="+", default=list(conditions), choices=list(conditions),
+                        metavar="CONDITION", help=f"which conditions (default: all: {', '.join(conditions)})")
+    parser.add_argument("--model", default=None,
+                        help="model name or path to an .onnx file (default: the active model)")
+    parser.add_argument("--precision", default="int8", choices=["int8", "fp32"],
+                        help="which of the model's files both readers use (default: int8)")
+    parser.add_argument("--failures", type=Path, default=None,
+                        help="save images the recognizer reads wrong to this folder")

@@ -3,29 +3,27 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
+from mdr.commands.options import add_json_option, add_reader_options, fail
 from mdr.errors import MdrError
+
+
+HELP = "accuracy on numbers written by real people (pen-digits), new pipeline vs. the original"
+DESCRIPTION = (
+    "Compose numbers from the pen trajectories of writers the model was not trained on (one writer "
+    "per number), stroke them like a canvas drawing under several conditions, read them with the "
+    "recognizer and with the original app's pipeline on the same model, and print exact-number, "
+    "digit-count and per-digit accuracy per condition, the share of touching neighbours that touch, "
+    "and the digit confusions."
+)
 
 
 def register(subparsers) -> None:
     from mdr.data.pen import PEN_CONDITIONS, WRITER_SPLIT_SEED
 
-    parser = subparsers.add_parser(
-        "pen-eval", help="accuracy on numbers written by real people (pen-digits), new pipeline vs. the original",
-        description=(
-            "Compose numbers from the pen trajectories of writers the model was not trained on (one writer "
-            "per number), stroke them like a canvas drawing under several conditions, read them with the "
-            "recognizer and with the original app's pipeline on the same model, and print exact-number, "
-            "digit-count and per-digit accuracy per condition, the share of touching neighbours that touch, "
-            "and the digit confusions."
-        ),
-    )
-    parser.add_argument("--n", type=int, default=100, help="numbers per condition (default: 100)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the composed numbers (default: 0)")
-    parser.add_argument("--conditions", nargs="+", default=list(PEN_CONDITIONS), choices=list(PEN_CONDITIONS),
-                        metavar="CONDITION", help=f"which conditions (default: all: {', '.join(PEN_CONDITIONS)})")
+    parser = subparsers.add_parser("pen-eval", help=HELP, description=DESCRIPTION)
+    add_reader_options(parser, list(PEN_CONDITIONS), "numbers")
     parser.add_argument("--data", default=None, metavar="FILE_OR_FOLDER",
                         help="a pen-digits file (.json or .json.gz), or a folder holding one "
                              "(default: the copy in mdr/data/pen_digits)")
@@ -34,29 +32,21 @@ def register(subparsers) -> None:
                              "of the file (for a file of writers never trained on)")
     parser.add_argument("--split-seed", type=int, default=WRITER_SPLIT_SEED,
                         help=f"seed of the writer split (default: {WRITER_SPLIT_SEED})")
-    parser.add_argument("--model", default=None, help="model name or path to an .onnx file (default: the active model)")
-    parser.add_argument("--precision", default="int8", choices=["int8", "fp32"],
-                        help="which of the model's files both readers use (default: int8)")
-    parser.add_argument("--failures", type=Path, default=None, help="save images the recognizer reads wrong here")
     parser.add_argument("--out", type=Path, default=None, metavar="FILE.md", help="also write the report to this file")
-    parser.add_argument("--json", action="store_true", help="end with one line of JSON")
+    add_json_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from mdr.evaluation.pen_eval import PenEvalSettings, report_dict, run_pen_eval, to_markdown
 
-    if args.n < 1:
-        print("error: --n must be at least 1.", file=sys.stderr)
-        return 2
     settings = PenEvalSettings(n=args.n, seed=args.seed, data=args.data, writers=args.writers,
                                split_seed=args.split_seed, model=args.model, precision=args.precision,
                                conditions=tuple(args.conditions))
     try:
         report = run_pen_eval(settings, failures_dir=args.failures)
     except (MdrError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return fail(e)
     text = to_markdown(report)
     print(text)
     if args.out is not None:

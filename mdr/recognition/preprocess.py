@@ -203,3 +203,12 @@ def binarize(ink: np.ndarray, config: RecognizerConfig) -> tuple[np.ndarray, Bin
             "space around them, on a plain background."
         )
     return mask, info
+
+
+def ink_mask(image: np.ndarray, config: RecognizerConfig) -> np.ndarray:
+    """The binarized ink of ``image`` at working scale: the recognizer's first steps, for code
+    that needs their result (training inputs, tests) but not their records."""
+    grey, _ = rescale_for_work(to_grey(image, config), config)
+    ink, _ = decide_polarity(grey)
+    mask, _ = binarize(ink, config)
+    return mask

@@ -11,7 +11,7 @@ import numpy as np
 
 from mdr.recognition.config import DEFAULT_CONFIG, RecognizerConfig
 from mdr.recognition.normalize import normalize_digit
-from mdr.recognition.preprocess import binarize, decide_polarity, rescale_for_work, to_grey
+from mdr.recognition.preprocess import ink_mask
 from mdr.recognition.segment import estimate_stroke_width, find_components, remove_specks
 
 
@@ -21,9 +21,7 @@ def digit_input(image: np.ndarray, config: RecognizerConfig = DEFAULT_CONFIG) ->
     All kept marks are read as one digit (its strokes, as the recognizer's
     merge step joins them), the crop holding only their ink.
     """
-    grey, _ = rescale_for_work(to_grey(image, config), config)
-    ink, _ = decide_polarity(grey)
-    mask, _ = binarize(ink, config)
+    mask = ink_mask(image, config)
     labels, components = find_components(mask)
     stroke = estimate_stroke_width(mask)
     kept, _ = remove_specks(components, stroke, config)
