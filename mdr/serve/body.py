@@ -39,6 +39,20 @@ def _too_large(size: int, limit: int) -> ApiError:
                     "Send a smaller image.")
 
 
+DRAIN_FACTOR = 4
+"""A body over the limit is still read (and dropped) up to this many times the limit, so that a
+client that is still sending can read the 413 instead of finding the connection closed; a larger
+one is cut off."""
+
+
+async def _drain(request: Request, cap: int) -> None:
+    read = 0
+    async for chunk in request.stream():
+        read += len(chunk)
+        if read > cap:
+            return
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, refused with 413 as soon as it is known to be over ``limit`` bytes."""
     declared = request.headers.get("content-length")
@@ -49,13 +63,18 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise ApiError(400, "bad_request",
                            f"The Content-Length header '{declared[:40]}' is not a number.") from None
         if size > limit:
+            if size <= DRAIN_FACTOR * limit:
+                await _drain(request, DRAIN_FACTOR * limit)
             raise _too_large(size, limit)
     chunks, total = [], 0
     async for chunk in request.stream():
         total += len(chunk)
-        if total > limit:
-            raise _too_large(total, limit)
-        chunks.append(chunk)
+        if total > DRAIN_FACTOR * limit:
+            break
+        if total <= limit:
+            chunks.append(chunk)
+    if total > limit:
+        raise _too_large(total, limit)
     return b"".join(chunks)
 
 
