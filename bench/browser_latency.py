@@ -2,10 +2,11 @@
 
 One browser session on the Recognize page draws numbers of 2-6 digits with real mouse strokes:
 
-- *read as I draw* (the default): from the last mouse-up until the right number is on screen;
+- *read as I draw* (the default): from the last pointer-up (the mouse button released) until
+  the right number is on screen;
 - *Recognize button* (toggle off): from the click until the right number is on screen.
 
-The times are taken inside the page (``performance.now()`` at the mouse-up or click, and when a
+The times are taken inside the page (``performance.now()`` at the pointer-up or click, and when a
 MutationObserver sees the number's text change), so the driver's own delays do not count. Both
 modes draw the same numbers in the same run; medians and p95 are reported, with their ratio.
 The section replaces its namesake in ``bench/results.md`` (``--out``).
@@ -64,7 +65,7 @@ class Reading:
     truth: str
     read: str
     latency_ms: float | None
-    """From the last mouse-up (or the click) to the final number's appearance."""
+    """From the last pointer-up (or the click) to the final number's appearance."""
     server_ms: float | None
 
 
@@ -161,13 +162,13 @@ def table(results: dict[str, list[Reading]]) -> str:
         right = sum(r.read == r.truth for r in readings)
         extremes = f"{_fmt(min(latencies))} / {_fmt(max(latencies))}" if latencies else "-"
         rows.append(f"| {mode} | {len(readings)} | {right} | {_fmt(median)} | {_fmt(p95)} | {extremes} | {_fmt(server)} |")
-    auto, button = medians.get("read as I draw (last mouse-up)"), medians.get("Recognize button (click)")
+    auto, button = medians.get("read as I draw (last pointer-up)"), medians.get("Recognize button (click)")
     ratio = f"{auto / button:.2f}x" if auto and button else "-"
     return "\n".join(rows) + (
         f"\n\nRatio of the medians, read as I draw / button: **{ratio}**. Both modes drew the same "
         "numbers (2-6 digits, real mouse strokes) in one headless Chromium session against one app "
-        "process on this machine; the canvas sends a drawing about 200 ms after a stroke ends, which "
-        "is inside the first figure.")
+        "process on this machine; the canvas sends the drawing the moment a stroke ends (pointer-up), "
+        "and everything after that is inside the first figure.")
 
 
 def run(drawings: int, seed: int = 0) -> tuple[str, dict[str, list[Reading]]]:
@@ -188,7 +189,7 @@ def run(drawings: int, seed: int = 0) -> tuple[str, dict[str, list[Reading]]]:
         _wait_idle(page, 500)
         page.evaluate(WATCH_JS)
         measure(page, numbers[:2], automatic=True)  # warm-up: the model loads on the first reading
-        results["read as I draw (last mouse-up)"] = measure(page, numbers, automatic=True)
+        results["read as I draw (last pointer-up)"] = measure(page, numbers, automatic=True)
         page.get_by_text("Read as I draw").click()
         _wait_idle(page, 300)
         results["Recognize button (click)"] = measure(page, numbers, automatic=False)
