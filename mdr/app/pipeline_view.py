@@ -541,7 +541,13 @@ def split_table(decision: SplitDecision) -> pd.DataFrame:
     rows.append({"cut": "none", "x": None, "suggested by": "read as one digit",
                  "score": _score(decision.whole_score), "pieces read as": "",
                  "cut made": not chosen})
-    table = pd.DataFrame(rows, columns=["cut", "x", "suggested by", "score", "pieces read as", "cut made"])
+    columns = ["cut", "x", "suggested by", "score", "pieces read as", "cut made"]
+    if decision.whole_reject is not None:  # a model with the "not a single digit" class
+        for row, c in zip(rows, decision.candidates):
+            row["not one digit"] = " | ".join(f"{r:.0%}" for r in c.reject)
+        rows[-1]["not one digit"] = f"{decision.whole_reject:.0%}"
+        columns.insert(5, "not one digit")
+    table = pd.DataFrame(rows, columns=columns)
     table["x"] = table["x"].astype("Int64")  # whole pixels; empty for 'none'
     return table
 
