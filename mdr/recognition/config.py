@@ -46,7 +46,9 @@ class RecognizerConfig:
     reject_cut_cost: float = 1.0
     """With a model that has a "not a single digit" class, the log-score each cut
     costs (a 10-class model always pays ``segment.CUT_COST``): its pieces no
-    longer score high just for being half a digit, so a cut needs less proof."""
+    longer score high just for being half a digit, so a cut could need less proof. Lower
+    values read more touching numbers of the pen training writers but split more spaced
+    ones (models/mnist-pen-reject/pen-eval.md), so the default stays at the 10-class cost."""
     reject_split_level: float = 0.5
     """With such a model, a part it calls "not a single digit" with at least this
     probability is always searched for cuts, even when narrower than a wide part."""
