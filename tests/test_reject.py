@@ -222,3 +222,15 @@ def test_split_table_shows_the_reject_probability():
     result = Recognizer(REJECT_MODEL).recognize(_pen_number([[2, 0], [3, 0]], touching=True))
     searched = [d for d in result.splits if d.candidates]
     assert searched and "not one digit" in split_table(searched[0]).columns
+
+
+@needs_reject_model
+def test_model_output_chart_and_export_carry_the_reject_probability():
+    from mdr.app.export_intermediates import recognition_record
+    from mdr.app.pipeline_view import probabilities_figure
+    from mdr.recognition.recognizer import Recognizer
+
+    result = Recognizer(REJECT_MODEL).recognize(_pen_number([[5, 0]], touching=False))
+    bars = probabilities_figure(result).data[0]
+    assert list(bars.x)[-1] == "not one" and len(bars.x) == 11
+    assert recognition_record(result)["digits"][0]["reject"] == pytest.approx(result.digits[0].reject, abs=1e-5)

@@ -672,7 +672,8 @@ def describe_digit(digit: Digit) -> dict[str, str]:
 # Step 10: model output
 # --------------------------------------------------------------------------
 def probabilities_figure(recognition: Recognition, per_row: int = 4):
-    """One small bar chart of the ten probabilities per digit, the reading highlighted."""
+    """One small bar chart of the ten probabilities per digit, the reading highlighted
+    (and "not one" digit's, with a reject-class model)."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -686,8 +687,13 @@ def probabilities_figure(recognition: Recognition, per_row: int = 4):
     for index, digit in enumerate(digits):
         probabilities = np.asarray(digit.probabilities, dtype=float) * 100
         colours = ["#e4572e" if d == digit.digit else "#9aa5b1" for d in range(10)]
+        names = [str(d) for d in range(10)]
+        if digit.reject is not None:  # a model with the "not a single digit" class
+            probabilities = np.append(probabilities, 100 * digit.reject)
+            colours.append("#5b6abf")
+            names.append("not one")
         figure.add_trace(
-            go.Bar(x=[str(d) for d in range(10)], y=probabilities, marker_color=colours,
+            go.Bar(x=names, y=probabilities, marker_color=colours,
                    name=f"digit {index + 1}",
                    hovertemplate=f"#{index + 1}" + " reads %{x}: %{y:.2f}%<extra></extra>"),
             row=index // cols + 1, col=index % cols + 1,
