@@ -122,7 +122,9 @@ def recognition_record(recognition: Recognition, config: RecognizerConfig | None
         "box": [int(v) for v in s.box], "whole_score": _number(s.whole_score),
         "chosen": pp.chosen_cuts(s), "score": _number(getattr(s, "score", None)), "reason": s.reason,
         "candidates": [{"cut_x": int(c.cut_x), "source": c.source, "score": _number(c.score),
-                        "pieces": [int(v) for v in c.pieces]} for c in s.candidates],
+                        "pieces": [int(v) for v in c.pieces], "reject": [_number(r) for r in c.reject]}
+                       for c in s.candidates],
+        "whole_reject": _number(s.whole_reject),
     } for s in recognition.splits]
     for digit in recognition.digits:
         steps = digit.steps
@@ -131,7 +133,7 @@ def recognition_record(recognition: Recognition, config: RecognizerConfig | None
             "box": [int(v) for v in digit.box], "line": int(digit.line),
             "top3": [[int(d), _number(p)] for d, p in digit.top3],
             "probabilities": [_number(p) for p in np.asarray(digit.probabilities, float)],
-            "low_confidence": bool(digit.low_confidence),
+            "low_confidence": bool(digit.low_confidence), "reject": _number(digit.reject),
             "stroke_width": _number(steps.stroke_width),
             "stroke_adjusted": pp.stroke_adjusted_changed(digit),
             "center_of_mass_shift": [_number(v) for v in steps.center_of_mass_shift],

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from mdr.app.pipeline_pictures import chosen_cuts, stroke_adjusted_changed
-from mdr.app.theme import ACCENT, DARK, MUTED
+from mdr.app.theme import ACCENT, DARK, MUTED, REJECT
 from mdr.recognition.config import RecognizerConfig
 from mdr.recognition.results import Digit, Recognition, SplitDecision
 
@@ -133,7 +133,13 @@ def split_table(decision: SplitDecision) -> pd.DataFrame:
     rows.append({"cut": "none", "x": None, "suggested by": "read as one digit",
                  "score": _score(decision.whole_score), "pieces read as": "",
                  "cut made": not chosen})
-    table = pd.DataFrame(rows, columns=["cut", "x", "suggested by", "score", "pieces read as", "cut made"])
+    columns = ["cut", "x", "suggested by", "score", "pieces read as", "cut made"]
+    if decision.whole_reject is not None:  # a model with the "not a single digit" class
+        for row, c in zip(rows, decision.candidates):
+            row["not one digit"] = " | ".join(f"{r:.0%}" for r in c.reject)
+        rows[-1]["not one digit"] = f"{decision.whole_reject:.0%}"
+        columns.insert(5, "not one digit")
+    table = pd.DataFrame(rows, columns=columns)
     table["x"] = table["x"].astype("Int64")  # whole pixels; empty for 'none'
     return table
 
@@ -194,7 +200,8 @@ def describe_digit(digit: Digit) -> dict[str, str]:
 # Step 10: model output
 # --------------------------------------------------------------------------
 def probabilities_figure(recognition: Recognition, per_row: int = 4):
-    """One small bar chart of the ten probabilities per digit, the reading highlighted."""
+    """One small bar chart of the ten probabilities per digit, the reading highlighted
+    (and "not one" digit's, with a reject-class model)."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -208,8 +215,13 @@ def probabilities_figure(recognition: Recognition, per_row: int = 4):
     for index, digit in enumerate(digits):
         probabilities = np.asarray(digit.probabilities, dtype=float) * 100
         colours = [ACCENT if d == digit.digit else MUTED for d in range(10)]
+        names = [str(d) for d in range(10)]
+        if digit.reject is not None:  # a model with the "not a single digit" class
+            probabilities = np.append(probabilities, 100 * digit.reject)
+            colours.append(REJECT)
+            names.append("not one")
         figure.add_trace(
-            go.Bar(x=[str(d) for d in range(10)], y=probabilities, marker_color=colours,
+            go.Bar(x=names, y=probabilities, marker_color=colours,
                    name=f"digit {index + 1}",
                    hovertemplate=f"#{index + 1}" + " reads %{x}: %{y:.2f}%<extra></extra>"),
             row=index // cols + 1, col=index % cols + 1,

@@ -13,6 +13,8 @@ DROPPED = "#e62828"
 """A mark thrown away (a speck)."""
 CUT = "#2878f0"
 """A cut tried but not made; the shift of a digit's centre of mass."""
+REJECT = "#5b6abf"
+"""The "not a single digit" class of a model that has one."""
 LINE_COLOURS = (GOOD, "#3498db", "#f1c40f", "#9b59b6", "#e67e22")
 """One colour per line of digits, in turn."""
 

@@ -27,9 +27,10 @@ def register(subparsers) -> None:
     parser.add_argument("--data", default=None, metavar="FILE_OR_FOLDER",
                         help="a pen-digits file (.json or .json.gz), or a folder holding one "
                              "(default: the copy in mdr/data/pen_digits)")
-    parser.add_argument("--writers", default="eval", choices=["eval", "all"],
-                        help="eval: the evaluation writers of the writer split (default); all: every writer "
-                             "of the file (for a file of writers never trained on)")
+    parser.add_argument("--writers", default="eval", choices=["eval", "train", "all"],
+                        help="eval: the evaluation writers of the writer split (default); train: its training "
+                             "writers (for choosing settings without looking at the evaluation writers); all: "
+                             "every writer of the file (for a file of writers never trained on)")
     parser.add_argument("--split-seed", type=int, default=WRITER_SPLIT_SEED,
                         help=f"seed of the writer split (default: {WRITER_SPLIT_SEED})")
     parser.add_argument("--out", type=Path, default=None, metavar="FILE.md", help="also write the report to this file")

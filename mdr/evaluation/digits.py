@@ -32,7 +32,7 @@ def load_session(path: str | os.PathLike, threads: int = 2):
 
 
 def predict_logits(session, images_uint8: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """Logits ``[N, 10]`` for uint8 ``[N, 28, 28]`` digits (bright ink on black)."""
+    """Logits ``[N, 10]`` (``[N, 11]`` with a reject class) for uint8 ``[N, 28, 28]`` digits (bright ink on black)."""
     input_name = session.get_inputs()[0].name
     out = []
     for start in range(0, len(images_uint8), batch_size):
@@ -41,13 +41,18 @@ def predict_logits(session, images_uint8: np.ndarray, batch_size: int = 1000) ->
     return np.concatenate(out) if out else np.zeros((0, 10), np.float32)
 
 
+def digit_argmax(logits: np.ndarray) -> np.ndarray:
+    """The most likely of the ten digits; a reject-trained model's class 10 is never a digit's answer."""
+    return np.asarray(logits)[:, :10].argmax(1)
+
+
 def evaluate_onnx(path: str | os.PathLike, images_uint8: np.ndarray, labels: np.ndarray,
                   batch_size: int = 1000) -> dict[str, Any]:
     """Accuracy, per-class accuracy and the 10x10 confusion matrix (rows: true digit)."""
     labels = np.asarray(labels).astype(np.int64)
     if len(images_uint8) != len(labels):
         raise ValueError("images and labels differ in length.")
-    predicted = predict_logits(load_session(path), images_uint8, batch_size).argmax(1)
+    predicted = digit_argmax(predict_logits(load_session(path), images_uint8, batch_size))
     confusion = np.zeros((10, 10), np.int64)
     np.add.at(confusion, (labels, predicted), 1)
     per_class = confusion.diagonal() / np.maximum(confusion.sum(1), 1)

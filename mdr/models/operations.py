@@ -103,7 +103,7 @@ def mnist_predictions(name: str, precision: str = "int8", data_dir: str | None =
     from mdr.data.mnist import load_split
 
     images, labels = load_split("test", data_dir)
-    probabilities = softmax(predict_logits(load_session(registry.onnx_path(name, precision)), images))
+    probabilities = softmax(predict_logits(load_session(registry.onnx_path(name, precision)), images))[:, :10]
     return {"images": images, "labels": labels.astype(np.int64), "predicted": probabilities.argmax(1),
             "confidence": probabilities.max(1)}
 
@@ -165,7 +165,7 @@ def load_checkpoint(name: str):
     """The torch model saved in ``models/<name>/model.pt`` (eval mode) and its TrainConfig."""
     import torch
 
-    from mdr.training.nets import build_model
+    from mdr.training.nets import build_model, classes_in
     from mdr.training.config import TrainConfig
 
     path = registry.model_dir(name) / registry.CHECKPOINT
@@ -173,7 +173,7 @@ def load_checkpoint(name: str):
         raise ModelError(f"Model '{name}' has no {registry.CHECKPOINT} to start from.")
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
-        model = build_model(saved["arch"])
+        model = build_model(saved["arch"], classes_in(saved["state_dict"]))
         model.load_state_dict(saved["state_dict"])
     except Exception as e:  # a truncated or foreign file
         raise ModelError(f"{path.name} of '{name}' could not be loaded ({type(e).__name__}: {e}).") from None
@@ -200,7 +200,7 @@ def compare(name: str, repeats: int = 30, data_dir: str | None = None, save: boo
     """
     import torch
 
-    from mdr.evaluation.digits import load_session, predict_logits
+    from mdr.evaluation.digits import digit_argmax, load_session, predict_logits
     from mdr.data.mnist import load_split
 
     images, labels = load_split("test", data_dir)
@@ -213,7 +213,7 @@ def compare(name: str, repeats: int = 30, data_dir: str | None = None, save: boo
     try:
         model, _ = load_checkpoint(name)
         with torch.no_grad():
-            predicted = np.concatenate([model(torch.from_numpy(x[i:i + 1000])).argmax(1).numpy()
+            predicted = np.concatenate([model(torch.from_numpy(x[i:i + 1000]))[:, :10].argmax(1).numpy()
                                         for i in range(0, len(x), 1000)])
             rows.append(_row("torch fp32", folder / registry.CHECKPOINT, float((predicted == labels).mean()),
                              _median_ms(lambda: model(torch.from_numpy(one)), repeats),
@@ -222,7 +222,7 @@ def compare(name: str, repeats: int = 30, data_dir: str | None = None, save: boo
         torch.set_num_threads(previous_threads)
     for variant, filename in list(VARIANTS.items())[1:]:
         session = load_session(folder / filename, threads=1)
-        predicted = predict_logits(session, images).argmax(1)
+        predicted = digit_argmax(predict_logits(session, images))
         input_name = session.get_inputs()[0].name
         rows.append(_row(variant, folder / filename, float((predicted == labels).mean()),
                          _median_ms(lambda: session.run(None, {input_name: one}), repeats),

@@ -9,9 +9,10 @@ then deleted.
 The card (``card.json``) holds: ``name``, ``created``, ``command`` (the
 command line that reproduces the model), ``config`` (every TrainConfig
 field), ``seed``, ``data`` (MNIST checksums and split sizes; with the
-``mnist+pen`` mix the pen-digits file's checksum, writer split and renderings),
+``mnist+pen`` mix the pen-digits file's checksum, writer split and renderings;
+with ``reject_fraction`` the "not a single digit" images' kinds and seed),
 ``architecture`` (name, description, parameters), ``metrics`` (MNIST test
-accuracy per precision, per-class accuracy and confusion of int8, validation
+accuracy per precision (argmax over the ten digits), per-class accuracy and confusion of int8, validation
 accuracy), ``files`` (bytes per file), ``onnx`` (opset, export difference,
 calibration) and ``training`` (seconds, device, versions).
 """
@@ -112,7 +113,9 @@ def make_card(name: str, result, measured: dict[str, Any], command: str, command
         },
         "input": {"name": "image", "shape": ["batch", 1, 28, 28], "dtype": "float32",
                   "range": "0..1, bright ink on black, MNIST normalization inside the model"},
-        "output": {"name": "logits", "shape": ["batch", 10]},
+        "output": {"name": "logits", "shape": ["batch", config.classes],
+                   **({"class_10": "not a single digit (touching digits, part of a digit, a fragment)"}
+                      if config.classes > 10 else {})},
         "metrics": {
             "test_accuracy": measured["accuracy"],
             "val_accuracy": result.best_val_acc,
@@ -157,6 +160,10 @@ def _data_record(config, result, measured: dict[str, Any]) -> dict[str, Any]:
     if pen is not None:
         record["pen"] = pen
         record["mnist_train_images"] = result.train_images - pen["images"]
+    reject = getattr(result, "reject", None)
+    if reject is not None:
+        record["reject"] = reject
+        record["mnist_train_images"] = record.get("mnist_train_images", result.train_images) - reject["images"]
     return record
 
 

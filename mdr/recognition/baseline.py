@@ -92,7 +92,7 @@ class BaselineRecognizer:
         size = self.settings.input_size
         batch = digit.reshape((1, 1, size, size) if self.input_rank == 4 else (1, size, size))
         (scores,) = self.session.run(None, {self.input_name: batch.astype(np.float32)})[:1]
-        return int(np.argmax(scores[0]))
+        return int(np.argmax(scores[0][:10]))  # a reject class (11th output) is never a digit
 
     def recognize(self, image: np.ndarray) -> str:
         mask = ink_mask(grey_as_drawn(image))

@@ -19,8 +19,14 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+DIGITS = 10
+REJECT_CLASS = 10
+"""An 11-output model's last class: "not a single digit" (touching digits, part of one)."""
+
+
 class OnnxClassifier:
-    """Probabilities of the ten digits for a batch of 28x28 inputs."""
+    """Probabilities of the ten digits for a batch of 28x28 inputs, and with an
+    11-output model of "not a single digit" too (column :data:`REJECT_CLASS`)."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -46,13 +52,21 @@ class OnnxClassifier:
             probe = self.session.run(None, {self.input_name: np.zeros((1, 1, 28, 28), np.float32)})[0]
         except Exception as e:  # noqa: BLE001
             raise ModelError(f"The model {self.path.name} failed on a test input ({type(e).__name__}).") from None
-        if probe.shape != (1, 10):
-            raise ModelError(f"The model {self.path.name} gives {probe.shape[1:]} outputs; a digit model gives 10.")
+        if probe.ndim != 2 or probe.shape[1] not in (DIGITS, DIGITS + 1):
+            raise ModelError(f"The model {self.path.name} gives {probe.shape[1:]} outputs; a digit model gives 10 "
+                             "(or 11 with a reject class).")
+        self.classes = int(probe.shape[1])
+
+    @property
+    def has_reject(self) -> bool:
+        """True for a model with the "not a single digit" class."""
+        return self.classes > DIGITS
 
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
+        """Softmax over all the model's classes: ``[N, 10]`` or ``[N, 11]``."""
         batch = np.asarray(batch, np.float32)
         if batch.shape[0] == 0:
-            return np.zeros((0, 10), np.float32)
+            return np.zeros((0, self.classes), np.float32)
         logits = self.session.run(None, {self.input_name: batch.reshape(-1, 1, 28, 28)})[0]
         return softmax(logits.astype(np.float32))
 

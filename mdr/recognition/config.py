@@ -43,6 +43,19 @@ class RecognizerConfig:
     split_sensitivity: float = 1.0
     """Higher splits more eagerly: a part is a split candidate when its
     width/height exceeds ``1.15 / split_sensitivity``."""
+    reject_cut_cost: float = 1.0
+    """With a model that has a "not a single digit" class, the log-score each cut
+    costs (a 10-class model always pays ``segment.CUT_COST``): its pieces no
+    longer score high just for being half a digit, so a cut could need less proof. Lower
+    values read more touching numbers of the pen training writers but split more spaced
+    ones (models/mnist-pen-reject/pen-eval.md), so the default stays at the 10-class cost."""
+    reject_split_level: float = 0.5
+    """With such a model, a part it calls "not a single digit" with at least this
+    probability is always searched for cuts, even when narrower than a wide part."""
+    reject_split_aspect: float = 0.6
+    """...as long as it is wider than this times its height."""
+    use_reject: bool = True
+    """False reads an 11-class model as a 10-class one (the digits renormalized): for comparison."""
     max_ink_fraction: float = 0.6
     """An image whose ink covers more than this is refused as 'all ink'."""
 

@@ -13,14 +13,15 @@ from pathlib import Path
 import numpy as np
 
 from mdr.models import registry
-from mdr.recognition.classifier import OnnxClassifier, load_classifier
+from mdr.recognition.classifier import DIGITS, REJECT_CLASS, OnnxClassifier, load_classifier
 from mdr.recognition.config import DEFAULT_CONFIG, RecognizerConfig
 from mdr.errors import ModelError, NothingToReadError
 from mdr.recognition.normalize import normalize_digit
 from mdr.recognition.preprocess import binarize, decide_polarity, rescale_for_work, to_grey
 from mdr.recognition.results import Digit, Recognition, SplitCandidate, SplitDecision
 from mdr.recognition.segment import (CUT_COST, SIDE_HOLES_COST, Part, best_segmentation, estimate_stroke_width, find_components,
-                      cut_paths, group_lines, has_side_by_side_holes, merge_components, needs_split, piece_between, piece_spans,
+                      cut_paths, group_lines, has_side_by_side_holes, may_hold_two, merge_components, needs_split,
+                      piece_between, piece_spans,
                       remove_specks, split_candidates, typical_width, width_penalty)
 
 MAX_PARTS = 120
@@ -58,7 +59,8 @@ class Recognizer:
         return self._classifiers[precision]
 
     def classify(self, batch: np.ndarray, precision: str | None = None) -> np.ndarray:
-        """Probabilities [N, 10] for 28x28 inputs (0..1, ink bright)."""
+        """Probabilities [N, 10] for 28x28 inputs (0..1, ink bright); [N, 11] with a model
+        that has the "not a single digit" class (column 10)."""
         return self.classifier(precision).predict_proba(batch)
 
     def recognize(self, image: np.ndarray, config: RecognizerConfig | None = None) -> Recognition:
@@ -88,11 +90,24 @@ class _Run:
         yield
         self.timings[name] = self.timings.get(name, 0.0) + (time.perf_counter() - start) * 1000.0
 
+    @property
+    def classes(self) -> int:
+        """Columns of this run's probabilities: 11 when the reject class is read, else 10."""
+        return self.recognizer.classifier(self.config.precision).classes if self.config.use_reject else DIGITS
+
+    @property
+    def cut_cost(self) -> float:
+        return self.config.reject_cut_cost if self.classes > DIGITS else CUT_COST
+
     def classify(self, inputs: list[np.ndarray]) -> np.ndarray:
         if not inputs:
-            return np.zeros((0, 10), np.float32)
+            return np.zeros((0, self.classes), np.float32)
         with self.stage("classify"):
-            return self.recognizer.classify(np.stack(inputs), self.config.precision)
+            probabilities = self.recognizer.classify(np.stack(inputs), self.config.precision)
+        if probabilities.shape[1] > self.classes:  # the reject class set aside: digits renormalized
+            digits = probabilities[:, :DIGITS]
+            probabilities = digits / np.maximum(digits.sum(axis=1, keepdims=True), 1e-12)
+        return probabilities
 
     def execute(self, image: np.ndarray) -> Recognition:
         s = self.state
@@ -141,7 +156,7 @@ class _Run:
             steps = [cache[id(p)][0] if id(p) in cache else normalize_digit(p.mask, self.config, self._stroke_of(p))
                      for p in parts]
         todo = [k for k, p in enumerate(parts) if id(p) not in cache]
-        probabilities = np.zeros((len(parts), 10), np.float32)
+        probabilities = np.zeros((len(parts), self.classes), np.float32)
         if todo:
             probabilities[todo] = self.classify([steps[k].final for k in todo])
         for k, p in enumerate(parts):
@@ -163,11 +178,13 @@ class _Run:
         s, cfg = self.state, self.config
         width = typical_width(parts)
         wide = [p for p in parts if needs_split(p, s["digit_height"], cfg, width)]
-        if not wide:
+        doubtful = [p for p in parts if self.classes > DIGITS and not any(p is q for q in wide)
+                    and may_hold_two(p, s["digit_height"], cfg)]
+        if not wide and not doubtful:
             return parts
-        order = {part.box: k for k, part in enumerate(wide)}
+        order = {part.box: k for k, part in enumerate(sorted(wide + doubtful, key=lambda p: p.box[0]))}
         first = len(s["splits"])
-        wide = self._confident_whole(wide)
+        wide = self._confident_whole(wide, doubtful)
         if not wide:
             return parts
         with self.stage("split"):
@@ -192,67 +209,81 @@ class _Run:
                 h = part.box[3]
                 scores = {}
                 for span, (piece, row) in pieces.items():
-                    score = float(np.log(probabilities[row].max() + 1e-6))
+                    score = digit_score(probabilities[row])
                     score -= width_penalty(piece.box[2], h, cfg)
                     if piece.box[3] < 0.45 * h:
                         score -= 1.0  # a sliver of a neighbour, not a digit
                     if has_side_by_side_holes(piece.mask, s["stroke_width"]):
                         score -= SIDE_HOLES_COST
                     scores[span] = score
-                total, path, through = best_segmentation(len(edges), scores)
+                total, path, through = best_segmentation(len(edges), scores, self.cut_cost)
                 whole = scores.get((0, len(edges) - 1), -np.inf)
                 candidates = []
                 for k, (x, source) in enumerate(cuts, start=1):
                     left = max((sp for sp in pieces if sp[1] == k), key=lambda sp: scores[sp], default=None)
                     right = max((sp for sp in pieces if sp[0] == k), key=lambda sp: scores[sp], default=None)
-                    read = [int(probabilities[pieces[sp][1]].argmax()) for sp in (left, right) if sp is not None]
-                    candidates.append(SplitCandidate(part.box[0] + x, source, float(through[k - 1]), read,
-                                                     [int(v) + part.box[0] for v in paths[k]]))
+                    sides = [probabilities[pieces[sp][1]] for sp in (left, right) if sp is not None]
+                    candidates.append(SplitCandidate(part.box[0] + x, source, float(through[k - 1]),
+                                                     [int(p[:DIGITS].argmax()) for p in sides],
+                                                     [int(v) + part.box[0] for v in paths[k]],
+                                                     [r for r in map(reject_of, sides) if r is not None]))
                 chosen = [k - 1 for k in path]
                 boundaries = [0] + path + [len(edges) - 1]
                 if chosen:
                     result += [pieces[(a, b)][0] for a, b in zip(boundaries, boundaries[1:])]
                     reason = (f"{len(chosen) + 1} digits score {total:.2f} > {whole:.2f} as one digit "
-                              f"(each cut costs {CUT_COST})")
+                              f"(each cut costs {self.cut_cost})")
                 else:
                     result.append(part)
                     reason = f"kept whole: {whole:.2f} as one digit beats every cut"
-                s["splits"].append(SplitDecision(part.box, float(whole), candidates, chosen, float(total), reason))
+                whole_reject = reject_of(probabilities[pieces[(0, len(edges) - 1)][1]])
+                if whole_reject is not None:
+                    reason += f"; {whole_reject:.0%} not a single digit"
+                s["splits"].append(SplitDecision(part.box, float(whole), candidates, chosen, float(total), reason,
+                                                 whole_reject))
         s["splits"][first:] = sorted(s["splits"][first:], key=lambda d: order.get(d.box, 0))
         return result
 
     def _whole_score(self, part: Part, probabilities: np.ndarray) -> float:
         """The split search's score of ``part`` read as one digit."""
         s, cfg = self.state, self.config
-        score = float(np.log(probabilities.max() + 1e-6)) - width_penalty(part.box[2], part.box[3], cfg)
+        score = digit_score(probabilities) - width_penalty(part.box[2], part.box[3], cfg)
         if has_side_by_side_holes(part.mask, s["stroke_width"]):
             score -= SIDE_HOLES_COST
         return score
 
-    def _confident_whole(self, wide: list[Part]) -> list[Part]:
-        """Read each wide part whole first; return those still worth a search.
+    def _confident_whole(self, wide: list[Part], doubtful: list[Part] = ()) -> list[Part]:
+        """Read each wide (and doubtful) part whole first; return those still worth a search.
 
-        Every piece scores at most log(1 + 1e-6) and every cut costs CUT_COST,
-        so a part whose whole score beats -CUT_COST (plus that slack per piece)
+        Every piece scores at most log(1 + 1e-6) and every cut costs the cut cost,
+        so a part whose whole score beats minus that cost (plus that slack per piece)
         cannot be beaten by any segmentation: the search would keep it whole,
-        and is skipped. Same readings, a fraction of the time.
+        and is skipped. Same readings, a fraction of the time. A part that a
+        reject-class model calls "not a single digit" is searched all the same,
+        and a doubtful part (narrower than a wide one) only then.
         """
         s, cfg = self.state, self.config
+        parts = list(wide) + list(doubtful)
         with self.stage("split"):
-            steps = [normalize_digit(p.mask, cfg, self._stroke_of(p)) for p in wide]
+            steps = [normalize_digit(p.mask, cfg, self._stroke_of(p)) for p in parts]
         probabilities = self.classify([st.final for st in steps])
         cache = s.setdefault("read_whole", {})
         searched = []
+        cost = self.cut_cost
         with self.stage("split"):
             slack = 2 * float(np.log(1 + 1e-6))
-            for part, step, probs in zip(wide, steps, probabilities):
+            for k, (part, step, probs) in enumerate(zip(parts, steps, probabilities)):
                 whole = self._whole_score(part, probs)
-                if whole > -CUT_COST + slack:
+                reject = reject_of(probs)
+                rejected = reject is not None and reject >= cfg.reject_split_level
+                if k >= len(wide) and not rejected:
+                    cache[id(part)] = (step, probs)  # an ordinary digit: read as it is, no decision to show
+                elif whole > -cost + slack and not rejected:
                     cache[id(part)] = (step, probs)
                     s["splits"].append(SplitDecision(
                         part.box, whole, [], [], whole,
-                        f"kept whole: {whole:.2f} as one digit; no cut can score above {-CUT_COST:.2f} "
-                        f"(each cut costs {CUT_COST}), so no cut was tried"))
+                        f"kept whole: {whole:.2f} as one digit; no cut can score above {-cost:.2f} "
+                        f"(each cut costs {cost}), so no cut was tried", reject))
                 else:
                     searched.append(part)
         return searched
@@ -263,7 +294,7 @@ class _Run:
         scale = s.get("scale", 1.0)
         digits_by_part: list[Digit] = []
         for index, (part, step) in enumerate(zip(parts, steps)):
-            probs = probabilities[index]
+            probs = probabilities[index][:DIGITS]
             order = np.argsort(-probs)[:3]
             x, y, w, h = part.box
             box = (int(x / scale), int(y / scale), max(1, int(round(w / scale))), max(1, int(round(h / scale))))
@@ -273,6 +304,7 @@ class _Run:
                 digit=int(order[0]), confidence=confidence, box=box, line=line,
                 top3=[(int(d), float(probs[d])) for d in order], probabilities=probs.astype(np.float32),
                 steps=step, low_confidence=confidence < cfg.low_confidence,
+                reject=reject_of(probabilities[index]),
             ))
         ordered = [index for line in lines for index in line]
         digits = [digits_by_part[i] for i in ordered]
@@ -290,3 +322,15 @@ class _Run:
             merges=s["merges"], splits=s["splits"], timings_ms=dict(self.timings),
             model_name=self.recognizer.model_name, precision=cfg.precision,
         )
+
+
+def digit_score(probabilities: np.ndarray) -> float:
+    """Log-probability of the best digit. With a reject-class model the softmax
+    includes "not a single digit", so a blob that looks like two digits (or like
+    half of one) scores low as one digit; class 10 is never a digit's reading."""
+    return float(np.log(probabilities[:DIGITS].max() + 1e-6))
+
+
+def reject_of(probabilities: np.ndarray) -> float | None:
+    """The "not a single digit" probability, or None for a 10-class model."""
+    return float(probabilities[REJECT_CLASS]) if len(probabilities) > DIGITS else None

@@ -55,6 +55,8 @@ class SplitCandidate:
     score: float  # best reading score of any segmentation that uses this cut
     pieces: list[int] = field(default_factory=list)  # digits read left and right of it
     path: list[int] = field(default_factory=list)  # working-image x of the cut on each row of the box
+    reject: list[float] = field(default_factory=list)  # "not a single digit" probability of those pieces
+    """Empty with a 10-class model."""
 
 
 @dataclass
@@ -65,6 +67,8 @@ class SplitDecision:
     chosen: list[int]  # indices into candidates of the cuts made; empty when kept whole
     score: float  # reading score of the chosen segmentation
     reason: str
+    whole_reject: float | None = None
+    """The model's "not a single digit" probability for the whole part (None: a 10-class model)."""
 
 
 @dataclass
@@ -84,9 +88,11 @@ class Digit:
     box: Box
     line: int
     top3: list[tuple[int, float]]
-    probabilities: np.ndarray  # (10,)
+    probabilities: np.ndarray  # (10,): with a reject-class model they sum to 1 - reject
     steps: NormalizationSteps
     low_confidence: bool = False
+    reject: float | None = None
+    """The model's "not a single digit" probability for this part (None: a 10-class model)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {

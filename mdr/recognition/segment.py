@@ -183,6 +183,13 @@ def needs_split(part: Part, digit_height: float, config: RecognizerConfig,
     return digit_width is not None and part.box[2] > SPLIT_WIDTH * digit_width / sensitivity
 
 
+def may_hold_two(part: Part, digit_height: float, config: RecognizerConfig) -> bool:
+    """Wide enough to hold two digits if the model says it is not one (a reject-class model)."""
+    if not config.split_enabled or part.box[2] <= 0.4 * digit_height:
+        return False
+    return part.aspect > config.reject_split_aspect / max(1e-3, config.split_sensitivity)
+
+
 def split_candidates(part: Part, stroke_width: float, digit_height: float) -> list[tuple[int, str]]:
     """Cut positions (x within the part) worth trying, left to right.
 
@@ -377,8 +384,9 @@ def has_side_by_side_holes(mask: np.ndarray, stroke_width: float) -> bool:
                for i, (ax, ay) in enumerate(centres) for bx, by in centres[i + 1:])
 
 
-def best_segmentation(n_edges: int, scores: dict[tuple[int, int], float]) -> tuple[float, list[int], list[float]]:
-    """Most probable way to cut: maximize the sum of piece scores minus CUT_COST
+def best_segmentation(n_edges: int, scores: dict[tuple[int, int], float],
+                      cut_cost: float = CUT_COST) -> tuple[float, list[int], list[float]]:
+    """Most probable way to cut: maximize the sum of piece scores minus ``cut_cost``
     per cut (dynamic programming over the boundaries, left to right).
 
     Returns the best total, the interior boundaries used, and for each interior
@@ -391,7 +399,7 @@ def best_segmentation(n_edges: int, scores: dict[tuple[int, int], float]) -> tup
     for j in range(1, n_edges):
         for i in range(j):
             if (i, j) in scores and forward[i] > -np.inf:
-                value = forward[i] + scores[(i, j)] - (CUT_COST if i > 0 else 0.0)
+                value = forward[i] + scores[(i, j)] - (cut_cost if i > 0 else 0.0)
                 if value > forward[j]:
                     forward[j], back[j] = value, i
     backward = [-np.inf] * n_edges
@@ -399,11 +407,11 @@ def best_segmentation(n_edges: int, scores: dict[tuple[int, int], float]) -> tup
     for i in range(last - 1, -1, -1):
         for j in range(i + 1, n_edges):
             if (i, j) in scores and backward[j] > -np.inf:
-                backward[i] = max(backward[i], backward[j] + scores[(i, j)] - (CUT_COST if j < last else 0.0))
+                backward[i] = max(backward[i], backward[j] + scores[(i, j)] - (cut_cost if j < last else 0.0))
     path, node = [], last
     while node > 0:
         node = back[node]
         if node > 0:
             path.append(node)
-    through = [forward[k] + backward[k] - CUT_COST for k in range(1, last)]
+    through = [forward[k] + backward[k] - cut_cost for k in range(1, last)]
     return forward[last], sorted(path), through

@@ -62,6 +62,10 @@ class TrainConfig:
     """mnist+pen: renderings of every training writer's digit (each its own brush and height)."""
     pen_split_seed: int = 0
     """mnist+pen: seed of the writer split; its evaluation writers are never trained on."""
+    reject_fraction: float = 0.0
+    """Share of the training images that are "not a single digit" (class 10: touching pairs,
+    parts of digits, fragments; :mod:`mdr.training.reject`). 0 trains today's 10-class model;
+    above 0 the network gets an 11th output the recognizer's split search reads as evidence."""
 
     # --- reproducibility and hardware ---
     seed: int = 1
@@ -72,6 +76,11 @@ class TrainConfig:
     than two on an idle 2-core machine, but several times faster when other
     processes compete for the cores (threads then wait on each other), and it
     leaves a core for the app."""
+
+    @property
+    def classes(self) -> int:
+        """Outputs of the network: the ten digits, plus "not a single digit" when rejects are trained."""
+        return 11 if self.reject_fraction > 0 else 10
 
     def check(self) -> None:
         """Raise ValueError, with a message for a person, on settings that cannot work."""
@@ -86,6 +95,8 @@ class TrainConfig:
             raise ValueError("thickness_p + restroke_p must not exceed 1 (an image gets one stroke change).")
         if self.data_mix not in DATA_MIXES:
             raise ValueError(f"data_mix must be one of {', '.join(DATA_MIXES)}, not {self.data_mix!r}.")
+        if not 0 <= self.reject_fraction < 0.5:
+            raise ValueError("reject_fraction is a share of the training images: from 0 to below 0.5.")
         if self.pen_renders < 1:
             raise ValueError("pen_renders must be at least 1.")
         if not 0 < self.restroke_min_width <= self.restroke_max_width <= 6:

@@ -20,7 +20,7 @@ from torch import nn
 
 from mdr.training.augment import Augmenter, skeletonize_images
 from mdr.data.mnist import load_split
-from mdr.training.nets import build_model
+from mdr.training.nets import DIGITS, REJECT_CLASS, build_model, load_matching
 from mdr.training.config import TrainConfig
 
 __all__ = ["Progress", "TrainConfig", "TrainHistory", "TrainResult", "train"]
@@ -71,6 +71,8 @@ class TrainResult:
     val_images: int
     pen: dict | None = None
     """mnist+pen: what the pen digits were (file, checksum, writer split, renderings)."""
+    reject: dict | None = None
+    """reject_fraction > 0: what the "not a single digit" images were (kinds, sources, seed)."""
 
 
 def choose_device(name: str = "auto") -> torch.device:
@@ -134,7 +136,8 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, devic
         x = to_float(images[start:start + batch_size], device)
         if device.type == "cpu":
             x = x.contiguous(memory_format=torch.channels_last)
-        correct += (model(x).argmax(1).cpu() == labels[start:start + batch_size]).sum().item()
+        # The digits only: a reject-trained model's class 10 is never a digit's answer.
+        correct += (model(x)[:, :DIGITS].argmax(1).cpu() == labels[start:start + batch_size]).sum().item()
     model.train(was_training)
     return correct / max(1, len(images))
 
@@ -179,6 +182,7 @@ class TrainingData:
     y_val: torch.Tensor
     skeletons: torch.Tensor | None
     pen: dict | None = None
+    reject: dict | None = None
 
 
 def load_training_data(config: TrainConfig, device: torch.device) -> TrainingData:
@@ -193,6 +197,15 @@ def load_training_data(config: TrainConfig, device: torch.device) -> TrainingDat
 
         pen_x, pen_y, pen = pen_training_images(PenMix(config.pen_renders, config.pen_split_seed, config.seed))
         x_train, y_train = np.concatenate([x_train, pen_x]), np.concatenate([y_train, pen_y])
+    reject = None
+    if config.reject_fraction > 0:
+        from mdr.training.reject import RejectMix, reject_training_images
+
+        count = int(round(config.reject_fraction / (1 - config.reject_fraction) * len(x_train)))
+        reject_x, reject = reject_training_images(RejectMix(count, config.seed, config.pen_split_seed),
+                                                  config.data_dir)
+        x_train = np.concatenate([x_train, reject_x])
+        y_train = np.concatenate([y_train, np.full(len(reject_x), REJECT_CLASS, np.int64)])
     skeletons = None
     if config.augment and config.restroke_p > 0:
         skeletons = torch.from_numpy(skeletonize_images(x_train)).to(device)
@@ -203,11 +216,13 @@ def load_training_data(config: TrainConfig, device: torch.device) -> TrainingDat
         y_val=torch.from_numpy(labels[val_idx].astype(np.int64)),
         skeletons=skeletons,
         pen=pen,
+        reject=reject,
     )
 
 
 def starting_weights(name: str, arch: str) -> dict:
-    """The state dict of registered model ``name``, refused in words when its architecture differs."""
+    """The state dict of registered model ``name``, refused in words when its architecture differs
+    (a 10-class model may start an 11-class one: see :func:`mdr.training.nets.load_matching`)."""
     from mdr.models.registry import CHECKPOINT, model_dir
 
     path = model_dir(name) / CHECKPOINT
@@ -238,9 +253,9 @@ def _train(config: TrainConfig, device: torch.device, generator: torch.Generator
     device_generator = generator if device.type == "cpu" else torch.Generator(device).manual_seed(config.seed)
     augmenter = Augmenter(config, data.skeletons, device_generator)
 
-    model = build_model(config.arch)
+    model = build_model(config.arch, config.classes)
     if config.init_from:
-        model.load_state_dict(starting_weights(config.init_from, config.arch))
+        load_matching(model, starting_weights(config.init_from, config.arch))
     model = model.to(device)
     if device.type == "cpu":
         model = model.to(memory_format=torch.channels_last)  # about 1.5x faster convolutions on CPU
@@ -300,7 +315,7 @@ def _train(config: TrainConfig, device: torch.device, generator: torch.Generator
     return TrainResult(
         model=model, config=config, history=history, stopped=stopped, steps=step, epochs_done=epochs_done,
         best_val_acc=best_val, seconds=time.monotonic() - started, cpu_seconds=0.0, device=str(device),
-        train_images=n, val_images=len(data.x_val), pen=data.pen,
+        train_images=n, val_images=len(data.x_val), pen=data.pen, reject=data.reject,
     )
 
 
