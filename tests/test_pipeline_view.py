@@ -330,7 +330,9 @@ def test_probabilities_figure_has_one_chart_per_digit(readings):
     figure = pv.probabilities_figure(recognition)
     assert len(figure.data) == len(recognition.digits)
     for trace, digit in zip(figure.data, recognition.digits):
-        assert np.allclose(trace.y, np.asarray(digit.probabilities) * 100)
+        # ten digit bars, and with a "not a single digit" model an eleventh for that class
+        expected = list(np.asarray(digit.probabilities) * 100) + ([] if digit.reject is None else [100 * digit.reject])
+        assert np.allclose(trace.y, expected)
         assert trace.marker.color[digit.digit] == "#e4572e"
     table = pv.digits_table(recognition)
     assert list(table["read as"]) == [d.digit for d in recognition.digits]
@@ -393,7 +395,7 @@ def test_export_json_has_boxes_decisions_probabilities_and_timings(readings):
         assert saved["box"] == list(digit.box)
         assert saved["digit"] == digit.digit
         assert len(saved["probabilities"]) == 10
-        assert sum(saved["probabilities"]) == pytest.approx(1.0, abs=1e-3)
+        assert sum(saved["probabilities"]) + (saved["reject"] or 0) == pytest.approx(1.0, abs=1e-3)
         assert saved["top3"][0][0] == digit.digit
         assert len(saved["center_of_mass_shift"]) == 2
     assert record["timings_ms"].keys() == recognition.timings_ms.keys()
