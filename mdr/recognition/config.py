@@ -45,7 +45,7 @@ class RecognizerConfig:
     width/height exceeds ``1.15 / split_sensitivity``."""
     reject_cut_cost: float = 1.0
     """With a model that has a "not a single digit" class, the log-score each cut
-    costs (a 10-class model always pays ``segment.CUT_COST``): its pieces no
+    costs (a 10-class model always pays ``split_scoring.CUT_COST``): its pieces no
     longer score high just for being half a digit, so a cut could need less proof. Lower
     values read more touching numbers of the pen training writers but split more spaced
     ones (models/mnist-pen-reject/pen-eval.md), so the default stays at the 10-class cost."""

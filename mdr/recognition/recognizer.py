@@ -19,10 +19,11 @@ from mdr.errors import ModelError, NothingToReadError
 from mdr.recognition.normalize import normalize_digit
 from mdr.recognition.preprocess import binarize, decide_polarity, rescale_for_work, to_grey
 from mdr.recognition.results import Digit, Recognition, SplitCandidate, SplitDecision
-from mdr.recognition.segment import (CUT_COST, SIDE_HOLES_COST, Part, best_segmentation, estimate_stroke_width, find_components,
-                      cut_paths, group_lines, has_side_by_side_holes, may_hold_two, merge_components, needs_split,
-                      piece_between, piece_spans,
-                      remove_specks, split_candidates, typical_width, width_penalty)
+from mdr.recognition.segment import (Part, cut_paths, estimate_stroke_width, find_components, group_lines,
+                                     may_hold_two, merge_components, needs_split, piece_between, remove_specks,
+                                     split_candidates, typical_width)
+from mdr.recognition.split_scoring import (CUT_COST, SIDE_HOLES_COST, best_segmentation, has_side_by_side_holes,
+                                           piece_spans, width_penalty)
 
 MAX_PARTS = 120
 """More separate marks than this is noise or a photo, not a handwritten number."""
