@@ -156,7 +156,7 @@ def bench_throughput(sizes: Sizes, data_dir) -> tuple[str, dict]:
 
     from mdr.evaluation.digits import evaluate_onnx
     from mdr.data.mnist import load_split
-    from mdr.training.nets import build_model
+    from mdr.training.nets import DIGITS, build_model, classes_in
     from mdr.models.registry import CHECKPOINT, model_dir, onnx_path
 
     torch.set_num_threads(1)
@@ -164,7 +164,7 @@ def bench_throughput(sizes: Sizes, data_dir) -> tuple[str, dict]:
     images, labels = load_split("test", data_dir)
     images, labels = images[:sizes.test_size], labels[:sizes.test_size]
     checkpoint = torch.load(model_dir(name) / CHECKPOINT, map_location="cpu", weights_only=False)
-    net = build_model(checkpoint["arch"])
+    net = build_model(checkpoint["arch"], classes_in(checkpoint["state_dict"]))
     net.load_state_dict(checkpoint["state_dict"])
     net.eval()
 
@@ -203,7 +203,7 @@ def bench_throughput(sizes: Sizes, data_dir) -> tuple[str, dict]:
         accuracy[label] = evaluate_onnx(onnx_path(name, precision), images, labels)["accuracy"]
     with torch.inference_mode():
         x = torch.from_numpy(images.astype(np.float32)[:, None] / 255.0)
-        predicted = torch.cat([net(x[k:k + 1000]) for k in range(0, len(x), 1000)]).argmax(1).numpy()
+        predicted = torch.cat([net(x[k:k + 1000]) for k in range(0, len(x), 1000)])[:, :DIGITS].argmax(1).numpy()
     accuracy["torch fp32"] = float((predicted == labels).mean())
     fp32_size = files["ONNX fp32"].stat().st_size
     header = (["model", "file KB", "size vs ONNX fp32", f"MNIST test acc (n={len(labels)})"]
