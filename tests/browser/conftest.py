@@ -60,10 +60,10 @@ def serve_app(env: dict[str, str] | None = None):
 
 @contextlib.contextmanager
 def serve_app_on_a_copy_of_models(folder: Path):
-    """The app on a copy of models/ in ``folder``, so training and activation never touch the real one;
-    yields (url, folder)."""
+    """The app on a models folder of its own in ``folder`` holding the shipped model, active, so
+    training and activation never touch the real one; yields (url, folder)."""
     shutil.copytree(PROJECT_ROOT / "models" / "mnist-cnn", folder / "mnist-cnn")
-    shutil.copy(PROJECT_ROOT / "models" / "active.json", folder / "active.json")
+    (folder / "active.json").write_text('{"name": "mnist-cnn"}\n')
     with serve_app({"MDR_MODELS_DIR": str(folder)}) as url:
         yield url, folder
 
