@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -12,17 +11,13 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from mdr.serve.process import free_port
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class AppDidNotStart(RuntimeError):
     """The app process exited or did not answer in time; the message holds the end of its log."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager

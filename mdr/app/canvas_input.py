@@ -113,10 +113,10 @@ def canvas_status(result: Any) -> str:
 
 def canvas_is_empty(result: Any) -> bool:
     """True before the first stroke and after everything was undone or cleared."""
-    return canvas_stroke_count(result) == 0 or result.image_data is None
+    return canvas_stroke_count(result) == 0 or result.png_data_url is None  # no PNG decoded to say so
 
 
-def clear_canvas(key: str = "canvas", forget_result: bool = True) -> None:
+def clear_canvas(forget_result: bool = True) -> None:
     """Button callback: empty the canvas (in the browser, on this rerun) and forget the result.
 
     ``forget_result=False`` keeps the last result: on the Pipeline page it is another source
