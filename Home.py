@@ -15,8 +15,9 @@ st.markdown(
     "**How to use it**\n"
     "1. Open **Recognize** in the sidebar (or the link below).\n"
     "2. Draw a number on the black canvas with the mouse, or upload a photo or scan (PNG or JPEG).\n"
-    "3. Press **Recognize**: you get the number, each digit as the model saw it, "
-    "how sure the model is, and its second guesses where it is unsure."
+    "3. The number is read as you draw (or when you press **Recognize**, with **Read as I draw** "
+    "off): you get the number, each digit as the model saw it, how sure the model is, and its "
+    "second guesses where it is unsure."
 )
 st.page_link("pages/1_Recognize.py", label="Recognize a number", icon=":material/draw:")
 

@@ -48,13 +48,12 @@ class Cnn(nn.Module):
     ONNX file) small while the convolutions see the full resolution.
     """
 
-    description = (
-        "Normalize, [conv3x3-BN-ReLU 32, 32, maxpool] [conv3x3-BN-ReLU 64, 64, maxpool] "
-        "conv3x3-BN-ReLU 128, maxpool, dropout, FC 1152-128-BN-ReLU, dropout, FC 10"
-    )
-
     def __init__(self, dropout: float = 0.3, classes: int = DIGITS):
         super().__init__()
+        self.description = (
+            "Normalize, [conv3x3-BN-ReLU 32, 32, maxpool] [conv3x3-BN-ReLU 64, 64, maxpool] "
+            f"conv3x3-BN-ReLU 128, maxpool, dropout, FC 1152-128-BN-ReLU, dropout, FC {classes}"
+        )
         self.features = nn.Sequential(
             Normalize(),
             conv_bn(1, 32), conv_bn(32, 32), nn.MaxPool2d(2),   # 14x14
@@ -78,13 +77,10 @@ class Cnn(nn.Module):
 class CnnSmall(nn.Module):
     """A fast model for quick runs, tests and benchmarks (about 99% on MNIST)."""
 
-    description = (
-        "Normalize, conv3x3-BN-ReLU 16, maxpool, conv3x3-BN-ReLU 32, maxpool, "
-        "conv3x3-BN-ReLU 64, maxpool, FC 576-10"
-    )
-
     def __init__(self, classes: int = DIGITS):
         super().__init__()
+        self.description = ("Normalize, conv3x3-BN-ReLU 16, maxpool, conv3x3-BN-ReLU 32, maxpool, "
+                            f"conv3x3-BN-ReLU 64, maxpool, FC 576-{classes}")
         self.features = nn.Sequential(
             Normalize(),
             conv_bn(1, 16), nn.MaxPool2d(2),   # 14x14
