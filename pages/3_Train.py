@@ -2,6 +2,7 @@
 import streamlit as st
 
 from mdr.app import jobs, registry_view
+from mdr.app.mnist_notice import mnist_notice
 from mdr.models import registry
 from mdr.paths import models_dir
 from mdr.app import train_view as tv
@@ -14,6 +15,7 @@ st.markdown("Train the network on MNIST in the background, watch it learn, see w
 
 snap = jobs.snapshot()
 st.header("Training", anchor=False)
+mnist_notice()
 if snap is not None and snap.active:
     st.fragment(tv.live_run, run_every=tv.REFRESH_SECONDS)()
 else:

@@ -132,11 +132,22 @@ def print_progress(progress) -> None:
           f"{progress.elapsed:.0f}s elapsed, eta {progress.eta:.0f}s", file=sys.stderr, flush=True)
 
 
+def download_if_missing(folder: str | None) -> None:
+    """On a user's machine MNIST is fetched once into data/MNIST/raw the first time it is needed."""
+    from mdr.data.download import download_mnist, should_download
+
+    if should_download(folder):
+        print("MNIST is not in data/MNIST/raw yet: downloading it once (about 11 MB)...", file=sys.stderr,
+              flush=True)
+        download_mnist()
+
+
 def run(args: argparse.Namespace) -> int:
     from mdr.models.publish import train_and_publish
 
     try:
         config = config_from_args(args)
+        download_if_missing(config.data_dir)
         print(f"Training {config.arch} as '{args.name}'...", file=sys.stderr, flush=True)
         result, card = train_and_publish(
             config, args.name, command=typed_command(args), command_explicit=explicit_command(args),
