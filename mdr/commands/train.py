@@ -43,6 +43,7 @@ HELP = {
     "data_mix": "training data: mnist, or mnist+pen (adds the pen-digits training writers' digits)",
     "pen_renders": "mnist+pen: renderings of each training writer's digit",
     "pen_split_seed": "mnist+pen: seed of the writer split (evaluation writers are never trained on)",
+    "pen_styles": "mnist+pen: chance a pen 0, 1 or 7 is re-written slashed, flagged or crossed",
     "reject_fraction": "share of training images that are not one digit (touching pairs, parts, fragments): "
                        "an 11th output class for the split search (0: a 10-class model)",
     "seed": "random seed (runs on the CPU are repeatable)",

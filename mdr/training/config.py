@@ -62,6 +62,9 @@ class TrainConfig:
     """mnist+pen: renderings of every training writer's digit (each its own brush and height)."""
     pen_split_seed: int = 0
     """mnist+pen: seed of the writer split; its evaluation writers are never trained on."""
+    pen_styles: float = 0.0
+    """mnist+pen: chance that a pen 0, 1 or 7 is re-written as a slashed zero, a flagged one
+    or a crossed seven (:mod:`mdr.training.styles`): styles some people write and few trainers show."""
     reject_fraction: float = 0.0
     """Share of the training images that are "not a single digit" (class 10: touching pairs,
     parts of digits, fragments; :mod:`mdr.training.reject`). 0 trains today's 10-class model;
@@ -97,6 +100,8 @@ class TrainConfig:
             raise ValueError(f"data_mix must be one of {', '.join(DATA_MIXES)}, not {self.data_mix!r}.")
         if not 0 <= self.reject_fraction < 0.5:
             raise ValueError("reject_fraction is a share of the training images: from 0 to below 0.5.")
+        if not 0 <= self.pen_styles <= 1:
+            raise ValueError("pen_styles is a probability: between 0 and 1.")
         if self.pen_renders < 1:
             raise ValueError("pen_renders must be at least 1.")
         if not 0 < self.restroke_min_width <= self.restroke_max_width <= 6:

@@ -195,7 +195,8 @@ def load_training_data(config: TrainConfig, device: torch.device) -> TrainingDat
     if config.data_mix == "mnist+pen":
         from mdr.training.pen_mix import PenMix, pen_training_images
 
-        pen_x, pen_y, pen = pen_training_images(PenMix(config.pen_renders, config.pen_split_seed, config.seed))
+        mix = PenMix(config.pen_renders, config.pen_split_seed, config.seed, styles=config.pen_styles)
+        pen_x, pen_y, pen = pen_training_images(mix)
         x_train, y_train = np.concatenate([x_train, pen_x]), np.concatenate([y_train, pen_y])
     reject = None
     if config.reject_fraction > 0:

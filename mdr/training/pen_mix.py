@@ -16,6 +16,7 @@ import numpy as np
 from mdr.data.canvas import colourize, paste
 from mdr.data.pen import PEN_BRUSH, PEN_HEIGHT, cached_pen, digits_of, draw_pen_digit, split_writers
 from mdr.recognition.single import digit_input
+from mdr.training.styles import restyle
 
 CANVAS = (300, 900)
 """Height and width of the canvas each digit is drawn on: the app's."""
@@ -33,6 +34,9 @@ class PenMix:
     height: tuple[int, int] = PEN_HEIGHT
     max_brush_ratio: float = 0.34
     """A brush is at most this fraction of the digit's height (as in the pen-eval sets)."""
+    styles: float = 0.0
+    """Chance that a 0, 1 or 7 is re-written as a slashed zero, a flagged one or a crossed seven
+    (:mod:`mdr.training.styles`)."""
 
 
 def _file_sha256(path) -> str:
@@ -46,9 +50,10 @@ def pen_training_images(mix: PenMix, data=None) -> tuple[np.ndarray, np.ndarray,
     digits = digits_of(pen, split.train)
     rng = np.random.default_rng([mix.seed, 20])
     images, labels = [], []
+    style_rng = np.random.default_rng([mix.seed, 21])
     for _ in range(mix.renders):
         for digit in digits:
-            image = render_for_training(digit, mix, rng)
+            image = render_for_training(restyle(digit, mix.styles, style_rng), mix, rng)
             x = digit_input(image)
             if x is None:
                 continue
