@@ -11,7 +11,7 @@ import importlib
 import sys
 
 COMMANDS = ["recognize", "evaluate", "train", "canvas_eval", "pen_eval", "models", "activate", "export", "quantize",
-            "compare", "serve", "download"]
+            "compare", "serve", "download", "corrections"]
 
 
 def build_parser() -> argparse.ArgumentParser:
