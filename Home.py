@@ -17,9 +17,12 @@ st.markdown(
     "2. Draw a number on the black canvas with the mouse, or upload a photo or scan (PNG or JPEG).\n"
     "3. The number is read as you draw (or when you press **Recognize**, with **Read as I draw** "
     "off): you get the number, each digit as the model saw it, how sure the model is, and its "
-    "second guesses where it is unsure."
+    "second guesses where it is unsure.\n"
+    "4. Misread? Type what you wrote under the result and press **Save**: **Corrections** keeps "
+    "those drawings, and the Train page can teach a model your handwriting from them."
 )
 st.page_link("pages/1_Recognize.py", label="Recognize a number", icon=":material/draw:")
+st.page_link("pages/4_Corrections.py", label="Your corrections", icon=":material/edit_note:")
 
 st.divider()
 model_card.show_model_card()
