@@ -33,3 +33,15 @@ def draw_number(keys: list[str], height: int = 120, brush: int = 12, gap: int = 
         draw_digit(canvas, key, x, y, height, brush, 0 if dark_on_light else 255)
         x += int(height * 0.6) + gap
     return canvas
+
+
+def render_strokes(strokes, size: tuple[int, int] = (300, 900), brush: int = 18) -> np.ndarray:
+    """Page-pixel strokes (e.g. ``tests.browser.handwriting.number_strokes``) drawn white on a
+    black RGBA canvas with a round brush, as the app's canvas draws them."""
+    canvas = np.zeros((*size, 4), np.uint8)
+    for stroke in strokes:
+        points = np.round(np.asarray(stroke, np.float64)).astype(np.int32)
+        cv2.polylines(canvas, [points], False, (255, 255, 255, 255), brush, lineType=cv2.LINE_AA)
+        for x, y in points:
+            cv2.circle(canvas, (int(x), int(y)), brush // 2, (255, 255, 255, 255), -1, lineType=cv2.LINE_AA)
+    return canvas

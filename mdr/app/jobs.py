@@ -229,21 +229,9 @@ def discard_stopped() -> None:
 
 def _command(config, name: str) -> str:
     """The `python -m mdr train` line that reproduces ``config``."""
-    import shlex
-    from dataclasses import fields
+    from mdr.commands.train import command_line
 
-    from mdr.commands.train import _flag
-
-    parts = ["python", "-m", "mdr", "train", "--name", name]
-    for f in fields(config):
-        value = getattr(config, f.name)
-        if f.name == "data_dir" or value is None or value == f.default:
-            continue
-        if isinstance(value, bool):
-            parts.append("--no-" + f.name.replace("_", "-"))
-        else:
-            parts += [_flag(f.name), str(value)]
-    return shlex.join(parts)
+    return command_line(config, name, only_changed=True)
 
 
 def _update(job: _Job, **changes) -> None:

@@ -36,7 +36,8 @@ HELP = {
     "restroke_min_width": "narrowest brush, pixels",
     "restroke_max_width": "widest brush, pixels",
     "restroke_blur": "Gaussian blur sigma of re-stroked digits, pixels",
-    "init_from": "start from this registered model's weights (fine-tuning; default: a fresh network)",
+    "init_from": "start from this registered model's weights (fine-tuning; default: a fresh network); "
+                 "also --from-model",
     "train_size": "use only this many training images (default: all but the validation split)",
     "val_size": "training images held out for validation (0: none, train on all 60,000)",
     "data_dir": DATA_HELP,
@@ -46,6 +47,10 @@ HELP = {
     "pen_styles": "mnist+pen: chance a pen 0, 1 or 7 is re-written slashed, flagged or crossed",
     "reject_fraction": "share of training images that are not one digit (touching pairs, parts, fragments): "
                        "an 11th output class for the split search (0: a 10-class model)",
+    "corrections": "fine-tune on your saved corrections (with --from-model NAME, default the active model): "
+                   "a short run on a slice of MNIST plus the correction digits, then a before/after report",
+    "corrections_share": "share of the training images that are correction digits (repeated, augmented)",
+    "corrections_holdout": "share of the saved drawings held out of training to measure before and after",
     "seed": "random seed (runs on the CPU are repeatable)",
     "device": "auto (CUDA when available), cpu or cuda",
     "threads": "CPU threads for torch (0: torch's default)",
@@ -74,54 +79,75 @@ def register(subparsers) -> None:
                         help="training digits used to calibrate the static int8 model (default: 500)")
     parser.add_argument("--calibration-method", default="minmax", choices=["minmax", "percentile", "entropy"],
                         help="int8 calibration method (default: minmax)")
+    parser.add_argument("--pen-check", type=int, default=None, metavar="N",
+                        help="with --corrections: pen numbers per condition read before and after "
+                             "(default: 40; 0 skips that check)")
     group = parser.add_argument_group("training (TrainConfig)")
+    # Every option defaults to None, "not typed": --corrections fills what was not typed with the
+    # fine-tune's own defaults (mdr.models.finetune), a plain run with TrainConfig's.
     for f in fields(TrainConfig):
         default = f.default if f.default is not MISSING else None
         if isinstance(default, bool):
-            group.add_argument("--no-" + f.name.replace("_", "-"), dest=f.name, action="store_false",
-                               help=HELP[f.name])
+            flag = ("--no-" if default else "--") + f.name.replace("_", "-")
+            group.add_argument(flag, dest=f.name, action="store_false" if default else "store_true",
+                               default=None, help=HELP[f.name])
             continue
         kind = type(default) if default is not None else (str if f.name in ("data_dir", "init_from") else int)
-        group.add_argument(_flag(f.name), dest=f.name, type=kind, default=default, choices=CHOICES.get(f.name),
+        flags = [_flag(f.name), *(["--from-model"] if f.name == "init_from" else [])]
+        group.add_argument(*flags, dest=f.name, type=kind, default=None, choices=CHOICES.get(f.name),
                            help=HELP[f.name] if "default" in HELP[f.name] else f"{HELP[f.name]} (default: {default})")
     parser.set_defaults(func=run)
 
 
 def config_from_args(args: argparse.Namespace):
+    """The run's TrainConfig: the typed options over TrainConfig's defaults, or over the
+    fine-tune's with ``--corrections``."""
     from mdr.training.config import TrainConfig
 
-    return TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
+    given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
+    if given.get("corrections"):
+        from mdr.models.finetune import finetune_config
+
+        return finetune_config(**given)
+    return TrainConfig(**given)
 
 
-def explicit_command(args: argparse.Namespace) -> str:
-    """The command line with every training option spelled out (except the data folder)."""
-    from mdr.training.config import TrainConfig
-
-    parts = ["python", "-m", "mdr", "train", "--name", args.name]
-    for f in fields(TrainConfig):
-        value = getattr(args, f.name)
-        if f.name == "data_dir" or value is None:
+def command_line(config, name: str, activate: bool = True, only_changed: bool = False,
+                 extra: list[str] | None = None) -> str:
+    """``python -m mdr train`` with ``config``'s options (all, or those off TrainConfig's defaults;
+    a fine-tune spells out all, since its defaults are not TrainConfig's); never the data folder."""
+    only_changed = only_changed and not config.corrections
+    parts = ["python", "-m", "mdr", "train", "--name", name]
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if f.name == "data_dir" or value is None or (only_changed and value == f.default):
             continue
         if isinstance(value, bool):
-            if not value:
-                parts.append("--no-" + f.name.replace("_", "-"))
+            if value != f.default:
+                parts.append(("--" if value else "--no-") + f.name.replace("_", "-"))
             continue
         parts += [_flag(f.name), str(value)]
-    if not args.activate:
+    if not activate:
         parts.append("--no-activate")
+    return shlex.join(parts + (extra or []))
+
+
+def explicit_command(args: argparse.Namespace, config=None) -> str:
+    """The command line with every training option spelled out (except the data folder)."""
+    extra = []
     if args.opset != 17:
-        parts += ["--opset", str(args.opset)]
+        extra += ["--opset", str(args.opset)]
     if args.calibration_size != 500 or args.calibration_method != "minmax":
-        parts += ["--calibration-size", str(args.calibration_size), "--calibration-method", args.calibration_method]
-    return shlex.join(parts)
+        extra += ["--calibration-size", str(args.calibration_size), "--calibration-method", args.calibration_method]
+    return command_line(config or config_from_args(args), args.name, args.activate, extra=extra)
 
 
-def typed_command(args: argparse.Namespace) -> str:
+def typed_command(args: argparse.Namespace, config=None) -> str:
     """The command line as typed when run as ``python -m mdr train``; else the explicit one."""
     argv = sys.argv
     if len(argv) > 1 and argv[1] == "train" and Path(argv[0]).parent.name == "mdr":
         return shlex.join(["python", "-m", "mdr", *argv[1:]])
-    return explicit_command(args)
+    return explicit_command(args, config)
 
 
 def print_progress(progress) -> None:
@@ -149,11 +175,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = config_from_args(args)
         download_if_missing(config.data_dir)
-        print(f"Training {config.arch} as '{args.name}'...", file=sys.stderr, flush=True)
+        what = f"Fine-tuning {config.init_from} on your corrections" if config.corrections else f"Training {config.arch}"
+        print(f"{what} as '{args.name}'...", file=sys.stderr, flush=True)
         result, card = train_and_publish(
-            config, args.name, command=typed_command(args), command_explicit=explicit_command(args),
+            config, args.name, command=typed_command(args, config), command_explicit=explicit_command(args, config),
             activate=args.activate, on_progress=print_progress,
             on_status=lambda message: print(message, file=sys.stderr, flush=True),
+            pen_check_n=args.pen_check,
             opset=args.opset, calibration_size=args.calibration_size, calibration_method=args.calibration_method,
         )
     except (MdrError, ValueError) as e:
@@ -167,4 +195,8 @@ def run(args: argparse.Namespace) -> int:
     for precision, filename in ONNX_FILES.items():
         print(f"  {precision:13s} {accuracy[precision]:.2%} of {card['data']['test_images']:,} MNIST test digits, "
               f"{sizes[filename] / 1024:.0f} KiB")
+    if "finetune" in card:
+        from mdr.models.finetune import report_lines
+
+        print("\n".join(report_lines(card["finetune"])))
     return 0

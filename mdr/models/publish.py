@@ -164,6 +164,12 @@ def _data_record(config, result, measured: dict[str, Any]) -> dict[str, Any]:
     if reject is not None:
         record["reject"] = reject
         record["mnist_train_images"] = record.get("mnist_train_images", result.train_images) - reject["images"]
+    corrections = getattr(result, "corrections", None)
+    if corrections is not None:
+        record["dataset"] += " + the user's corrections"
+        record["corrections"] = corrections
+        record["mnist_train_images"] = (record.get("mnist_train_images", result.train_images)
+                                        - corrections["images"])
     return record
 
 
@@ -236,10 +242,13 @@ def _write_error(error: OSError, root: Path, outcome: str) -> ModelError:
 
 def train_and_publish(config, name: str, command: str, command_explicit: str = "", activate: bool = True,
                       on_progress=None, should_stop=None, on_status: Callable[[str], None] | None = None,
+                      pen_check_n: int | None = None,
                       **publish_options) -> tuple[Any, dict[str, Any] | None]:
     """Train, then publish unless the run was stopped: ``(result, card or None)``.
 
-    A stopped run registers nothing; its best-so-far model stays in the result.
+    A stopped run registers nothing; its best-so-far model stays in the result. A fine-tune
+    on corrections then measures its starting model and itself side by side (held-out
+    corrections, MNIST test, ``pen_check_n`` pen numbers per condition) into the card.
     """
     from mdr.training.loop import train
 
@@ -251,4 +260,11 @@ def train_and_publish(config, name: str, command: str, command_explicit: str = "
     if result.epochs_done == 0:
         raise ModelError("Training finished no epoch; nothing was registered.")
     card = publish(result, name, command, command_explicit, activate, on_status=on_status, **publish_options)
+    if result.corrections is not None and config.init_from:
+        from mdr.models.finetune import PEN_CHECK_N, add_report, before_after
+
+        _say(on_status, "Measuring the model before and after the fine-tune…")
+        report = before_after(config.init_from, name, result.corrections,
+                              PEN_CHECK_N if pen_check_n is None else pen_check_n, on_status)
+        card = add_report(name, report)
     return result, card

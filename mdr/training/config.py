@@ -70,6 +70,14 @@ class TrainConfig:
     parts of digits, fragments; :mod:`mdr.training.reject`). 0 trains today's 10-class model;
     above 0 the network gets an 11th output the recognizer's split search reads as evidence."""
 
+    corrections: bool = False
+    """Also train on the digits of the saved corrections (:mod:`mdr.training.corrections_mix`),
+    repeated to ``corrections_share`` of the images; a share of the drawings is held out."""
+    corrections_share: float = 0.25
+    """corrections: share of the training images that are correction digits (repeats included)."""
+    corrections_holdout: float = 0.2
+    """corrections: share of the saved drawings kept out of training, to measure before and after."""
+
     # --- reproducibility and hardware ---
     seed: int = 1
     device: str = "auto"
@@ -102,6 +110,10 @@ class TrainConfig:
             raise ValueError("reject_fraction is a share of the training images: from 0 to below 0.5.")
         if not 0 <= self.pen_styles <= 1:
             raise ValueError("pen_styles is a probability: between 0 and 1.")
+        if not 0 < self.corrections_share < 0.9:
+            raise ValueError("corrections_share is a share of the training images: above 0, below 0.9.")
+        if not 0 <= self.corrections_holdout < 0.9:
+            raise ValueError("corrections_holdout is a share of the saved drawings: from 0 to below 0.9.")
         if self.pen_renders < 1:
             raise ValueError("pen_renders must be at least 1.")
         if not 0 < self.restroke_min_width <= self.restroke_max_width <= 6:

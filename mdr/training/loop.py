@@ -73,6 +73,8 @@ class TrainResult:
     """mnist+pen: what the pen digits were (file, checksum, writer split, renderings)."""
     reject: dict | None = None
     """reject_fraction > 0: what the "not a single digit" images were (kinds, sources, seed)."""
+    corrections: dict | None = None
+    """corrections: which saved drawings trained and which were held out, digits, repeats."""
 
 
 def choose_device(name: str = "auto") -> torch.device:
@@ -183,6 +185,7 @@ class TrainingData:
     skeletons: torch.Tensor | None
     pen: dict | None = None
     reject: dict | None = None
+    corrections: dict | None = None
 
 
 def load_training_data(config: TrainConfig, device: torch.device) -> TrainingData:
@@ -207,6 +210,13 @@ def load_training_data(config: TrainConfig, device: torch.device) -> TrainingDat
                                                   config.data_dir)
         x_train = np.concatenate([x_train, reject_x])
         y_train = np.concatenate([y_train, np.full(len(reject_x), REJECT_CLASS, np.int64)])
+    corrections = None
+    if config.corrections:
+        from mdr.training.corrections_mix import CorrectionsMix, corrections_training_images
+
+        mix = CorrectionsMix(config.corrections_share, config.corrections_holdout, config.seed)
+        own_x, own_y, corrections = corrections_training_images(mix, len(x_train))
+        x_train, y_train = np.concatenate([x_train, own_x]), np.concatenate([y_train, own_y])
     skeletons = None
     if config.augment and config.restroke_p > 0:
         skeletons = torch.from_numpy(skeletonize_images(x_train)).to(device)
@@ -218,6 +228,7 @@ def load_training_data(config: TrainConfig, device: torch.device) -> TrainingDat
         skeletons=skeletons,
         pen=pen,
         reject=reject,
+        corrections=corrections,
     )
 
 
@@ -317,6 +328,7 @@ def _train(config: TrainConfig, device: torch.device, generator: torch.Generator
         model=model, config=config, history=history, stopped=stopped, steps=step, epochs_done=epochs_done,
         best_val_acc=best_val, seconds=time.monotonic() - started, cpu_seconds=0.0, device=str(device),
         train_images=n, val_images=len(data.x_val), pen=data.pen, reject=data.reject,
+        corrections=data.corrections,
     )
 
 

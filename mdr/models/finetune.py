@@ -1,0 +1,151 @@
+"""Fine-tune a registered model on the user's corrections, and say what it changed.
+
+:func:`finetune_config` turns "fine-tune model X on my corrections" into a
+:class:`~mdr.training.config.TrainConfig`: X's architecture and outputs, its
+weights as the start, a short run on a slice of MNIST (so nothing else is
+forgotten) with the correction digits repeated to a share of the images.
+:func:`before_after` then measures the starting model and the new one on
+the same things: the held-out corrections (whole drawings, never trained
+on), the drawings that trained, MNIST test, and numbers written by the
+pen-digits evaluation writers. The report goes into the new model's card.
+"""
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any, Callable
+
+from mdr.models import registry
+from mdr.paths import write_json_atomic
+
+FINETUNE_DEFAULTS: dict[str, Any] = {
+    "epochs": 1,
+    "lr": 1e-3,
+    "train_size": 8000,
+    "val_size": 0,
+    "threads": 0,
+}
+"""What a fine-tune changes from TrainConfig's defaults: one short pass over a slice of MNIST
+(about half a minute on two CPU cores) instead of a full training run."""
+FINETUNE_REJECT_FRACTION = 0.1
+"""Share of "not a single digit" images kept in the mix of a model that has that class."""
+MNIST_DROP_LIMIT = 0.002
+"""A fine-tune may cost MNIST test accuracy at most this much (0.2 points) before it is flagged."""
+PEN_CHECK_N = 40
+"""Numbers per pen-eval condition in the before/after check."""
+PEN_CHECK_CONDITIONS = ("spaced", "touching")
+
+
+def model_outputs(card: dict[str, Any]) -> int:
+    """10, or 11 for a model with the "not a single digit" class."""
+    shape = (card.get("output") or {}).get("shape")
+    if isinstance(shape, list) and len(shape) == 2 and shape[1] in (10, 11):
+        return int(shape[1])
+    return 11 if ((card.get("config") or {}).get("reject_fraction") or 0) > 0 else 10
+
+
+def finetune_config(base: str | None = None, **given):
+    """The config of a fine-tune of ``base`` (default: the active model) on the corrections.
+
+    ``given`` overrides any field (the command line's typed options); a model with the
+    "not a single digit" class keeps it, so its fine-tune keeps training it.
+    """
+    from mdr.training.config import TrainConfig
+
+    base = base or given.get("init_from") or registry.active_model_name()
+    card = registry.read_card(base)
+    base_config = card.get("config") or {}
+    outputs = model_outputs(card)
+    defaults = {
+        **FINETUNE_DEFAULTS,
+        "arch": base_config.get("arch") or (card.get("architecture") or {}).get("name", "cnn"),
+        "init_from": base,
+        "corrections": True,
+        "reject_fraction": FINETUNE_REJECT_FRACTION if outputs == 11 else 0.0,
+        "pen_split_seed": base_config.get("pen_split_seed", 0),
+    }
+    known = {f.name for f in fields(TrainConfig)}
+    config = TrainConfig(**{**defaults, **{k: v for k, v in given.items() if k in known and v is not None}})
+    if outputs == 11 and config.reject_fraction <= 0:
+        raise ValueError(f"'{base}' has the 'not a single digit' output: its fine-tune needs a reject_fraction "
+                         "above 0 to keep it.")
+    return config
+
+
+def _scores(model: str, drawings: list) -> dict[str, Any] | None:
+    from mdr.corrections.scoring import score_model
+
+    if not drawings:
+        return None
+    score = score_model(model, drawings)
+    return {"exact": score.exact, "digits": score.digits}
+
+
+def _pen_check(model: str, n: int) -> dict[str, Any]:
+    from mdr.evaluation.numbers import _overall
+    from mdr.evaluation.pen_eval import PenEvalSettings, run_pen_eval
+
+    report = run_pen_eval(PenEvalSettings(n=n, model=model, conditions=PEN_CHECK_CONDITIONS))
+    overall = _overall(report.results, "recognizer")
+    return {"exact": overall.exact_rate, "digits": overall.digit_rate,
+            "per_condition": {r.condition: r.recognizer.exact_rate for r in report.results}}
+
+
+def before_after(base: str, new: str, corrections: dict[str, Any], pen_n: int = PEN_CHECK_N,
+                 on_status: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """The base and the fine-tuned model side by side, on the same drawings and digits."""
+    from mdr.corrections.store import CorrectionStore
+
+    say = on_status or (lambda message: None)
+    store = CorrectionStore(corrections["store"])
+    by_id = {c.id: c for c in store.list()}
+    held = [by_id[i] for i in corrections["heldout_drawings"] if i in by_id]
+    trained = [by_id[i] for i in corrections["train_drawings"] if i in by_id]
+    report: dict[str, Any] = {"base": base, "model": new, "heldout_drawings": len(held),
+                              "train_drawings": len(trained), "pen_numbers": pen_n * len(PEN_CHECK_CONDITIONS)}
+    for label, name in (("before", base), ("after", new)):
+        say(f"Reading the held-out corrections with {name}…")
+        mnist = ((registry.read_card(name).get("metrics") or {}).get("test_accuracy") or {}).get("int8")
+        entry = {"heldout": _scores(name, held), "trained": _scores(name, trained), "mnist_int8": mnist}
+        if pen_n:
+            say(f"Reading real handwriting (pen-digits evaluation writers) with {name}…")
+            entry["pen"] = _pen_check(name, pen_n)
+        report[label] = entry
+    before, after = report["before"]["mnist_int8"], report["after"]["mnist_int8"]
+    report["mnist_drop"] = None if before is None or after is None else before - after
+    report["mnist_drop_ok"] = report["mnist_drop"] is None or report["mnist_drop"] <= MNIST_DROP_LIMIT
+    return report
+
+
+def add_report(name: str, report: dict[str, Any]) -> dict[str, Any]:
+    """Write ``report`` into model ``name``'s card (atomically); the new card."""
+    card = registry.read_card(name)
+    card["finetune"] = report
+    write_json_atomic(registry.model_dir(name) / registry.CARD, card)
+    return card
+
+
+def report_lines(report: dict[str, Any]) -> list[str]:
+    """The report as lines of text, before -> after, for the command line."""
+    def pct(value) -> str:
+        return "—" if value is None else f"{value:.1%}"
+
+    def row(what: str, get) -> str:
+        return f"  {what:34s} {pct(get(report['before'])):>7s} -> {pct(get(report['after'])):>7s}"
+
+    lines = [f"Before ({report['base']}) -> after ({report['model']}):"]
+    if report["heldout_drawings"]:
+        lines.append(row(f"held-out drawings ({report['heldout_drawings']}), exact",
+                         lambda e: (e["heldout"] or {}).get("exact")))
+        lines.append(row("held-out drawings, per digit", lambda e: (e["heldout"] or {}).get("digits")))
+    else:
+        lines.append("  held-out drawings: none (save more corrections to keep some out)")
+    lines.append(row(f"trained drawings ({report['train_drawings']}), exact",
+                     lambda e: (e["trained"] or {}).get("exact")))
+    lines.append(row("MNIST test, int8", lambda e: e["mnist_int8"]))
+    if "pen" in report["before"]:
+        lines.append(row(f"pen numbers ({report['pen_numbers']}), exact", lambda e: e["pen"]["exact"]))
+        lines.append(row("pen numbers, per digit", lambda e: e["pen"]["digits"]))
+    if not report["mnist_drop_ok"]:
+        lines.append(f"  Warning: MNIST test accuracy dropped by {report['mnist_drop']:.2%} "
+                     f"(more than {MNIST_DROP_LIMIT:.1%}).")
+    return lines
