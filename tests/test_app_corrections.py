@@ -64,3 +64,22 @@ def test_a_corrupted_store_is_reported_and_the_page_still_reads(store_home, numb
     at = submit(at, "Save", "4071")
     assert any("could not be saved" in e.value for e in at.error)
     assert at.session_state["last_recognition"].number == "4071"
+
+
+def test_a_corrected_drawing_is_saved_with_the_strokes_the_canvas_reported(store_home, monkeypatch):
+    import numpy as np
+
+    import fake_canvas
+    from number_images import compose_number
+
+    browser = fake_canvas.install(monkeypatch)
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    grey = compose_number("52")
+    fake_canvas.browser_draws(browser, 3, np.dstack([grey, grey, grey, np.full_like(grey, 255)]))
+    at.run()
+    assert at.session_state["last_recognition"].number == "52"
+    at = submit(at, "Save", "57")
+    (saved,) = CorrectionStore().list()
+    assert saved.true_number == "57" and saved.read_number == "52"
+    assert saved.strokes == fake_canvas.drawing(3)

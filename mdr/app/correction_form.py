@@ -19,9 +19,9 @@ def typed_number(text: str) -> str:
     return text.replace(ROW_BREAK, "\n")
 
 
-def save(recognition, image: np.ndarray, number: str) -> None:
+def save(recognition, image: np.ndarray, number: str, strokes: list | None = None) -> None:
     try:
-        saved = CorrectionStore().add_recognition(recognition, png_bytes(image), number)
+        saved = CorrectionStore().add_recognition(recognition, png_bytes(image), number, strokes=strokes)
     except ValueError as e:
         st.error(str(e), icon=":material/edit_off:")
         return
@@ -31,8 +31,9 @@ def save(recognition, image: np.ndarray, number: str) -> None:
     st.success(f"Saved as correction #{saved}.", icon=":material/bookmark_added:")
 
 
-def correction_form(recognition, image: np.ndarray | None) -> None:
-    """The form under a result; nothing when there is no image to keep."""
+def correction_form(recognition, image: np.ndarray | None, strokes: list | None = None) -> None:
+    """The form under a result; nothing when there is no image to keep. ``strokes``: the
+    canvas's strokes of a drawing, stored with it."""
     if image is None:
         return
     with st.form("correction_form", border=True, enter_to_submit=True):
@@ -45,6 +46,6 @@ def correction_form(recognition, image: np.ndarray | None) -> None:
         wrong = save_col.form_submit_button("Save", icon=":material/save:", width="stretch")
         right = right_col.form_submit_button("It was right", icon=":material/thumb_up:", width="stretch")
     if right:
-        save(recognition, image, recognition.number)
+        save(recognition, image, recognition.number, strokes)
     elif wrong:
-        save(recognition, image, typed_number(typed))
+        save(recognition, image, typed_number(typed), strokes)

@@ -8,6 +8,7 @@ that was read:
 ``last_recognition``  the :class:`mdr.recognition.results.Recognition`, or ``None``; after
                       "nothing to read" it holds the partial result, if any
 ``last_error``        the message of the last failed attempt, or ``None`` after a success
+``last_strokes``      the canvas's strokes (points and brush width) when the image is a drawing
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ LAST_SOURCE = "last_source"
 LAST_RECOGNITION = "last_recognition"
 LAST_ERROR = "last_error"
 LAST_UPLOAD_ID = "last_upload_id"
+LAST_STROKES = "last_strokes"
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +71,13 @@ def get_recognizer(precision: str = "int8"):
     return _load_recognizer(name, precision, registry.files_stamp(name))
 
 
-def recognize_into_state(load_image: Callable[[], np.ndarray], source: str) -> None:
-    """Decode/collect the image, read it, and store image, result or error in session state."""
+def recognize_into_state(load_image: Callable[[], np.ndarray], source: str, strokes: list | None = None) -> None:
+    """Decode/collect the image, read it, and store image, result or error in session state.
+
+    ``strokes``: what the canvas reported of a drawing, kept with a correction of it."""
     state = st.session_state
     state[LAST_SOURCE] = source
+    state[LAST_STROKES] = strokes
     state[LAST_RECOGNITION] = None
     state[LAST_ERROR] = None
     state[LAST_IMAGE] = None
@@ -98,7 +103,7 @@ def recognize_into_state(load_image: Callable[[], np.ndarray], source: str) -> N
 
 
 def clear_results() -> None:
-    for key in (LAST_IMAGE, LAST_SOURCE, LAST_RECOGNITION, LAST_ERROR):
+    for key in (LAST_IMAGE, LAST_SOURCE, LAST_RECOGNITION, LAST_ERROR, LAST_STROKES):
         st.session_state.pop(key, None)
 
 

@@ -45,7 +45,8 @@ def _read_drawing(canvas: Any, pressed: bool) -> None:
         if pressed:
             st.info(canvas_input.EMPTY_CANVAS_MESSAGE, icon=":material/draw:")
         return
-    reading.recognize_into_state(lambda: canvas.image_data, source=DRAWING_SOURCE)
+    reading.recognize_into_state(lambda: canvas.image_data, source=DRAWING_SOURCE,
+                                 strokes=canvas.json_data.get("objects"))
 
 
 def _draw_tab() -> None:

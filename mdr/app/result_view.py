@@ -8,7 +8,7 @@ import streamlit as st
 from mdr.app.charts import probability_chart, timings_chart
 from mdr.app.figures import annotated_input, inline_picture, model_input_image
 from mdr.app.correction_form import correction_form
-from mdr.app.reading import LAST_ERROR, LAST_IMAGE, LAST_RECOGNITION, LAST_SOURCE, show_error
+from mdr.app.reading import LAST_ERROR, LAST_IMAGE, LAST_RECOGNITION, LAST_SOURCE, LAST_STROKES, show_error
 from mdr.app.theme import ACCENT
 from mdr.recognition.config import RecognizerConfig
 
@@ -108,7 +108,7 @@ def show_last_result() -> None:
         f"{state.get(LAST_SOURCE, 'the image')} in {recognition.total_ms:.0f} ms · "
         f"model {recognition.model_name or '?'} ({recognition.precision or '?'})"
     )
-    correction_form(recognition, state.get(LAST_IMAGE))
+    correction_form(recognition, state.get(LAST_IMAGE), state.get(LAST_STROKES))
     picture, notes = st.columns([3, 2])
     with picture:
         inline_picture(annotated_input(recognition), caption="Where each digit was found")
