@@ -1,7 +1,7 @@
 """Train: retrain the model, watch it learn, see where it fails, compare variants, switch models."""
 import streamlit as st
 
-from mdr.app import jobs, registry_view
+from mdr.app import finetune_view, jobs, registry_view
 from mdr.app.mnist_notice import mnist_notice
 from mdr.models import registry
 from mdr.paths import models_dir
@@ -25,6 +25,11 @@ else:
     if snap is not None:
         with st.container(border=True):
             tv.live_run()
+
+st.header("Fine-tune on your corrections", anchor=False)
+st.markdown("Teach a model your handwriting: a short run from a registered model's weights on the drawings "
+            "you corrected on the Recognize page, mixed with MNIST so it forgets nothing else.")
+finetune_view.finetune_section(tv.start_run)
 
 st.header("Models", anchor=False)
 st.caption(f"Stored in `{models_dir()}`. "

@@ -84,7 +84,9 @@ class JobSnapshot:
         size = self.config.get("train_size")
         images = f"{size:,} images" if size else "all training images"
         epochs = self.config.get("epochs")
-        return (f"'{self.name}' ({self.config.get('arch')}, {epochs} epoch{'s' if epochs != 1 else ''}, "
+        finetune = (f"fine-tuned from {self.config.get('init_from')} on your corrections, "
+                    if self.config.get("corrections") else "")
+        return (f"'{self.name}' ({finetune}{self.config.get('arch')}, {epochs} epoch{'s' if epochs != 1 else ''}, "
                 f"{images}), started at {started}")
 
 
@@ -328,6 +330,15 @@ def _apply(job: _Job, kind: str, payload, stopped_model: str) -> bool:
     return True
 
 
+def _heldout_change(report: dict[str, Any] | None) -> str:
+    """", and 2 of 3 held-out corrections (before: 0)" for a fine-tune's card; else nothing."""
+    if not report or not report.get("heldout_drawings"):
+        return ""
+    n = report["heldout_drawings"]
+    before, after = (round(report[k]["heldout"]["exact"] * n) for k in ("before", "after"))
+    return f", and {after} of {n} held-out corrections exactly (before: {before})"
+
+
 def _child(messages, stop_event, config, name: str, command: str, activate: bool, measure: bool,
            canvas_n: int | None, stopped_model: str, parent: int) -> None:
     """The run itself, in the child process; everything it has to say goes to ``messages``."""
@@ -362,7 +373,8 @@ def _child(messages, stop_event, config, name: str, command: str, activate: bool
             except Exception as e:  # the model is registered; only a measurement is missing
                 note = f" (a measurement failed: {e})"
         accuracy = card["metrics"]["test_accuracy"]["int8"]
-        messages.put(("done", f"Done: '{name}' reads {accuracy:.2%} of the MNIST test digits (int8)"
+        held = _heldout_change(card.get("finetune"))
+        messages.put(("done", f"Done: '{name}' reads {accuracy:.2%} of the MNIST test digits (int8){held}"
                               + (" and is now the active model" if activate else "") + f".{note}"))
     except Exception as e:  # reported on the page, never lost in the child
         messages.put(("failed", str(e) if isinstance(e, (MdrError, ValueError)) else f"{type(e).__name__}: {e}"))

@@ -15,6 +15,7 @@ from mdr.errors import MdrError
 from mdr.training.config import TrainConfig
 from mdr.app.charts import per_class_chart
 from mdr.app.figures import model_input_image
+from mdr.app.finetune_view import finetune_report
 from mdr.app.model_card import human_bytes, percent
 from mdr.app.registry_view import OPERATION_OUTCOME, rebuild_controls
 from mdr.app.theme import ACCENT, MUTED
@@ -83,10 +84,12 @@ def training_form() -> tuple[TrainConfig, str, bool] | None:
     return config, name.strip(), activate
 
 
-def start_run(config: TrainConfig, name: str, activate: bool = True) -> None:
-    """Start the run; a bad name or config, or a run already going on, is an error in words."""
+def start_run(config: TrainConfig, name: str, activate: bool = True, measure: bool = True) -> None:
+    """Start the run; a bad name or config, or a run already going on, is an error in words.
+
+    ``measure``: compare the variants and read canvas-like numbers after publishing."""
     try:
-        jobs.start(config, name, activate=activate)
+        jobs.start(config, name, activate=activate, measure=measure)
     except (MdrError, ValueError) as e:
         st.error(str(e), icon=":material/warning:")
         return
@@ -145,6 +148,8 @@ def show_run(snap: jobs.JobSnapshot) -> None:
             st.caption("Exporting, quantizing and measuring: this part cannot be stopped.")
     elif snap.state == jobs.DONE:
         st.success(snap.status, icon=":material/check_circle:")
+        if snap.card:
+            finetune_report(snap.card)
     elif snap.state == jobs.FAILED:
         st.error(f"The run failed: {snap.error}. The model in use did not change.", icon=":material/error:")
     elif snap.state == jobs.STOPPED:
@@ -284,6 +289,7 @@ def model_results(name: str) -> None:
                 st.markdown("**Confusion matrix** (rows: true digit)")
                 st.plotly_chart(confusion_figure(result["confusion"]), width="stretch",
                                 config={"displayModeBar": False})
+            finetune_report(card)
             st.markdown("**Misread test digits**, most confident mistakes first")
             misclassified_gallery(result["misclassified"])
             st.markdown("**Canvas-like numbers** (MNIST test digits drawn into whole numbers, exact reading)")
