@@ -54,7 +54,8 @@ def test_the_form_starts_a_finetune_of_the_chosen_model_on_the_corrections(model
     assert config.epochs == 1 and config.train_size == 8000
 
 
-def test_a_finetuned_models_results_show_before_and_after(models, home):
+def test_a_finetuned_models_results_show_before_and_after(models, home, monkeypatch):
+    """Both in the finished run's panel and in the model's results, on one page."""
     card_path = models / "mnist-copy" / "card.json"
     card = json.loads(card_path.read_text())
     card["finetune"] = {
@@ -66,6 +67,12 @@ def test_a_finetuned_models_results_show_before_and_after(models, home):
         "mnist_drop": 0.0006, "mnist_drop_ok": True,
     }
     card_path.write_text(json.dumps(card))
+    import time
+
+    finished = jobs._Job(jobs.JobSnapshot(name="mnist-copy", config={"corrections": True, "init_from": "mnist-cnn"},
+                                          started=time.time() - 40, state=jobs.DONE, finished=time.time(),
+                                          card=card, status="Done: 'mnist-copy' reads 99.65%."))
+    monkeypatch.setattr(jobs, "_job", finished)
     from streamlit.testing.v1 import AppTest
 
     from mdr.app import train_view
@@ -75,7 +82,7 @@ def test_a_finetuned_models_results_show_before_and_after(models, home):
     at.session_state[train_view.SELECTED] = "mnist-copy"
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any("Before and after the fine-tune" in m.value for m in at.markdown)
+    assert sum("Before and after the fine-tune" in m.value for m in at.markdown) == 2
     table = next(d.value for d in at.dataframe if "measure" in d.value.columns)
     rows = {r["measure"]: (r["before"], r["after"]) for r in table.to_dict("records")}
     assert rows["Held-out drawings (3): exact"] == ("0.0%", "100.0%")

@@ -124,8 +124,9 @@ def report_figure(rows: list[tuple[str, float | None, float | None]], base: str,
     return figure
 
 
-def finetune_report(card: dict[str, Any]) -> None:
-    """What the fine-tune that made this model changed, if it was one."""
+def finetune_report(card: dict[str, Any], key: str) -> None:
+    """What the fine-tune that made this model changed, if it was one; ``key`` tells this
+    report's widgets from another's on the same page."""
     report = card.get("finetune")
     if not report:
         return
@@ -141,7 +142,7 @@ def finetune_report(card: dict[str, Any]) -> None:
                                 "change": "—" if a is None or b is None else f"{(a - b) * 100:+.2f} points"}
                                for label, b, a in rows]), hide_index=True)
     st.plotly_chart(report_figure(rows, report["base"], report["model"]), width="stretch",
-                    config={"displayModeBar": False})
+                    config={"displayModeBar": False}, key=f"finetune_chart_{key}")
     if not report.get("mnist_drop_ok", True):
         st.warning(f"MNIST test accuracy fell by {report['mnist_drop']:.2%}: more than 0.2 points. Lower the "
                    "corrections' share, or save more varied corrections.", icon=":material/warning:")

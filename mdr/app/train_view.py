@@ -149,7 +149,7 @@ def show_run(snap: jobs.JobSnapshot) -> None:
     elif snap.state == jobs.DONE:
         st.success(snap.status, icon=":material/check_circle:")
         if snap.card:
-            finetune_report(snap.card)
+            finetune_report(snap.card, key="latest_run")
     elif snap.state == jobs.FAILED:
         st.error(f"The run failed: {snap.error}. The model in use did not change.", icon=":material/error:")
     elif snap.state == jobs.STOPPED:
@@ -289,7 +289,7 @@ def model_results(name: str) -> None:
                 st.markdown("**Confusion matrix** (rows: true digit)")
                 st.plotly_chart(confusion_figure(result["confusion"]), width="stretch",
                                 config={"displayModeBar": False})
-            finetune_report(card)
+            finetune_report(card, key=f"results_{name}")
             st.markdown("**Misread test digits**, most confident mistakes first")
             misclassified_gallery(result["misclassified"])
             st.markdown("**Canvas-like numbers** (MNIST test digits drawn into whole numbers, exact reading)")

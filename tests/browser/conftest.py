@@ -59,12 +59,12 @@ def serve_app(env: dict[str, str] | None = None):
 
 
 @contextlib.contextmanager
-def serve_app_on_a_copy_of_models(folder: Path):
+def serve_app_on_a_copy_of_models(folder: Path, env: dict[str, str] | None = None):
     """The app on a models folder of its own in ``folder`` holding the shipped model, active, so
-    training and activation never touch the real one; yields (url, folder)."""
+    training and activation never touch the real one (``env`` added); yields (url, folder)."""
     shutil.copytree(PROJECT_ROOT / "models" / "mnist-cnn", folder / "mnist-cnn")
     (folder / "active.json").write_text('{"name": "mnist-cnn"}\n')
-    with serve_app({"MDR_MODELS_DIR": str(folder)}) as url:
+    with serve_app({"MDR_MODELS_DIR": str(folder), **(env or {})}) as url:
         yield url, folder
 
 
