@@ -12,6 +12,7 @@ Sections (each a markdown table, printed and written to ``--out``):
 5. memory     peak resident memory of a recognizing process and of a training one
 6. pen        exact-number, digit-count and per-digit accuracy on numbers written by
               real people (pen-digits evaluation writers), recognizer vs. the baseline
+9. finetune   a fine-tune on 200 saved corrections, phase by phase, and before vs. after
 
 ``--sections NAME...`` re-runs only those sections; the others of an existing ``--out`` file
 (also those written by ``bench.browser_latency`` and ``bench.serve_load``) are kept
@@ -34,12 +35,13 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import FAST_RECIPE, ROOT, TARGET_ACCURACY, model_name, stats, table
+from bench.finetune import bench_finetune
 from bench.memory import bench_memory
 from bench.pen import bench_pen
 from bench.report import write_sections
 
 DEFAULT_OUT = ROOT / "bench" / "results.md"
-SECTIONS = ("accuracy", "latency", "throughput", "training", "memory", "pen")
+SECTIONS = ("accuracy", "latency", "throughput", "training", "memory", "pen", "finetune")
 
 
 @dataclass(frozen=True)
@@ -57,12 +59,18 @@ class Sizes:
     memory_runs: int
     pen_n: int
     """Numbers per pen-digits condition."""
+    finetune_corrections: int
+    finetune_runs: int
+    finetune_pen_n: int
+    """Pen numbers per condition in the fine-tune's before/after check."""
 
 
 FULL = Sizes(accuracy_n=100, latency_runs=200, throughput_reps=30, throughput_batches=(1, 8, 64, 256),
-             train_epochs=4, train_size=None, test_size=10_000, shipped_steps=60, memory_runs=50, pen_n=100)
+             train_epochs=4, train_size=None, test_size=10_000, shipped_steps=60, memory_runs=50, pen_n=100,
+             finetune_corrections=200, finetune_runs=3, finetune_pen_n=100)
 QUICK = Sizes(accuracy_n=3, latency_runs=10, throughput_reps=3, throughput_batches=(1, 8, 64, 256),
-              train_epochs=1, train_size=2_000, test_size=1_000, shipped_steps=3, memory_runs=3, pen_n=3)
+              train_epochs=1, train_size=2_000, test_size=1_000, shipped_steps=3, memory_runs=3, pen_n=3,
+              finetune_corrections=12, finetune_runs=1, finetune_pen_n=2)
 
 # --------------------------------------------------------------------------
 # 1. accuracy
@@ -329,7 +337,8 @@ RUNNERS = {"accuracy": ("1. Recognition accuracy on canvas-like numbers", bench_
            "throughput": ("3. Model throughput, size and accuracy", bench_throughput),
            "training": ("4. Training speed", bench_training),
            "memory": ("5. Peak memory", bench_memory),
-           "pen": ("6. Real handwriting (pen-digits, writers not trained on)", bench_pen)}
+           "pen": ("6. Real handwriting (pen-digits, writers not trained on)", bench_pen),
+           "finetune": ("9. Fine-tune on 200 corrections", bench_finetune)}
 
 
 def machine() -> str:

@@ -45,8 +45,8 @@ def report(tmp_path_factory):
 def test_every_section_is_written(report):
     text, sections, figures, stdout = report
     assert text.startswith("# Benchmarks (quick)")
-    assert sorted(sections) == ["1", "2", "3", "4", "5", "6"]
-    assert set(figures) == {"accuracy", "latency", "throughput", "training", "memory", "pen"}
+    assert sorted(sections) == ["1", "2", "3", "4", "5", "6", "9"]
+    assert set(figures) == {"accuracy", "latency", "throughput", "training", "memory", "pen", "finetune"}
     assert "## 1. Recognition accuracy" in stdout  # printed as well as written
 
 
@@ -100,3 +100,17 @@ def test_pen_table_has_every_condition_and_the_touching_share(report):
         assert all(NUMBER.match(cell) for cell in row[1:]), row
     assert "really touch" in sections["6"]
     assert figures["pen"]["touching"]["pairs"] > 0
+
+
+def test_finetune_section_times_each_phase_and_compares_before_and_after(report):
+    _, sections, figures, _ = report
+    for phase in ("training", "export, quantize, MNIST test", "fine-tune total", "before/after check"):
+        (row,) = rows_of(sections["9"], phase + " ")
+        assert NUMBER.match(row[1]) and float(row[1]) > 0, row
+    assert rows_of(sections["9"], "fine-tune total ")[0][3].endswith("x")
+    (mnist,) = rows_of(sections["9"], "MNIST test, int8 ")
+    assert all(NUMBER.match(cell) for cell in mnist[1:]), mnist
+    finetune = figures["finetune"]
+    assert finetune["corrections"]["drawings"] == 12 and finetune["report"]["heldout_drawings"] >= 1
+    seconds = finetune["runs"][0]
+    assert seconds["fine-tune total"] == pytest.approx(seconds["training"] + seconds["export, quantize, MNIST test"])
