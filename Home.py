@@ -19,10 +19,12 @@ st.markdown(
     "off): you get the number, each digit as the model saw it, how sure the model is, and its "
     "second guesses where it is unsure.\n"
     "4. Misread? Type what you wrote under the result and press **Save**: **Corrections** keeps "
-    "those drawings, and the Train page can teach a model your handwriting from them."
+    "those drawings, and **Train** → *Fine-tune on your corrections* teaches a model your handwriting "
+    "from them in about a minute."
 )
 st.page_link("pages/1_Recognize.py", label="Recognize a number", icon=":material/draw:")
 st.page_link("pages/4_Corrections.py", label="Your corrections", icon=":material/edit_note:")
+st.page_link("pages/3_Train.py", label="Fine-tune on your corrections", icon=":material/school:")
 
 st.divider()
 model_card.show_model_card()

@@ -28,7 +28,8 @@ def save(recognition, image: np.ndarray, number: str, strokes: list | None = Non
     except (CorrectionStoreError, OSError) as e:
         st.error(f"The correction could not be saved: {e}", icon=":material/database:")
         return
-    st.success(f"Saved as correction #{saved}.", icon=":material/bookmark_added:")
+    st.success(f"Saved as correction #{saved}. When you have saved a few, teach a model your handwriting: "
+               "**Train** page, *Fine-tune on your corrections*.", icon=":material/bookmark_added:")
 
 
 def correction_form(recognition, image: np.ndarray | None, strokes: list | None = None) -> None:
