@@ -44,7 +44,7 @@ def test_the_form_starts_a_finetune_of_the_chosen_model_on_the_corrections(model
     at = run_page()
     metrics = {m.label: m.value for m in at.metric}
     assert (metrics["Saved drawings"], metrics["Misread drawings"], metrics["Digits with a label"]) == ("2", "1", "6")
-    next(s for s in at.selectbox if s.label == "Start from").set_value("mnist-copy")
+    next(s for s in at.selectbox if s.label == "Model to fine-tune").set_value("mnist-copy")
     next(t for t in at.text_input if t.label == "Name of the fine-tuned model").set_value("my-hand")
     at.button(key="FormSubmitter:finetune_form-Fine-tune on my corrections").click().run()
     assert not at.exception, [e.value for e in at.exception]

@@ -107,3 +107,51 @@ def test_a_typed_name_survives_the_minute_changing_before_start(models, monkeypa
     at.button(key="FormSubmitter:train_form-Start training").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert started == ["kept-name"]
+
+
+def test_the_form_sets_the_reject_share_pen_mix_and_starting_model(models, monkeypatch):
+    from mdr.app import jobs
+
+    monkeypatch.setattr(jobs, "_job", None)
+    started = {}
+    monkeypatch.setattr(jobs, "start", lambda config, name, **kwargs: started.update(config=config, name=name))
+    at = run_page()
+    next(s for s in at.selectbox if s.label == "Model").set_value("cnn")
+    next(s for s in at.selectbox if s.label == "Training data").set_value("mnist+pen")
+    next(s for s in at.selectbox if s.label == "Start from").set_value("mnist-copy")
+    next(s for s in at.slider if s.label.startswith("'Not a single digit' images")).set_value(0.2)
+    next(s for s in at.slider if s.label.startswith("Slashed 0")).set_value(0.3)
+    next(n for n in at.number_input if n.label == "Pen renderings per digit").set_value(4)
+    at.button(key="FormSubmitter:train_form-Start training").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    config = started["config"]
+    assert (config.data_mix, config.init_from, config.reject_fraction, config.pen_styles, config.pen_renders) == \
+        ("mnist+pen", "mnist-copy", 0.2, 0.3, 4)
+    assert config.classes == 11
+
+
+def test_starting_from_a_model_of_another_architecture_is_refused_in_words(models, monkeypatch):
+    from mdr.app import jobs
+
+    monkeypatch.setattr(jobs, "_job", None)
+    monkeypatch.setattr(jobs, "start", lambda *a, **k: pytest.fail("the run must not start"))
+    at = run_page()
+    next(s for s in at.selectbox if s.label == "Model").set_value("cnn-small")
+    next(s for s in at.selectbox if s.label == "Start from").set_value("mnist-copy")
+    at.button(key="FormSubmitter:train_form-Start training").click().run()
+    assert any("is a cnn model: choose Model cnn" in e.value for e in at.error)
+
+
+def test_starting_from_a_reject_class_model_needs_its_images(models, monkeypatch):
+    from mdr.app import jobs
+
+    card = json.loads((models / "mnist-copy" / "card.json").read_text())
+    card["output"] = {"name": "logits", "shape": ["batch", 11]}
+    (models / "mnist-copy" / "card.json").write_text(json.dumps(card))
+    monkeypatch.setattr(jobs, "_job", None)
+    monkeypatch.setattr(jobs, "start", lambda *a, **k: pytest.fail("the run must not start"))
+    at = run_page()
+    next(s for s in at.selectbox if s.label == "Model").set_value("cnn")
+    next(s for s in at.selectbox if s.label == "Start from").set_value("mnist-copy")
+    at.button(key="FormSubmitter:train_form-Start training").click().run()
+    assert any("has the 'not a single digit' output" in e.value for e in at.error)

@@ -57,7 +57,7 @@ def finetune_section(start_run) -> None:
     defaults = TrainConfig()
     with st.form("finetune_form"):
         first = st.columns(4)
-        base = first[0].selectbox("Start from", names, index=names.index(active) if active in names else 0,
+        base = first[0].selectbox("Model to fine-tune", names, index=names.index(active) if active in names else 0,
                                   help="Its weights are the start; the fine-tune keeps its architecture and outputs.")
         share = first[1].slider("Corrections' share of the training images", 0.05, 0.6, defaults.corrections_share,
                                 help="Your digits are repeated (each time warped a little) to this share; the rest "

@@ -25,6 +25,7 @@ DEFAULT_NAME = "train_default_name"
 """The name the form offers, fixed until a run starts: a default that changed every minute would
 make a new widget of the name field and drop the name typed into it."""
 REFRESH_SECONDS = 1.0
+FRESH = "a fresh network"
 
 
 def _duration(seconds: float | None) -> str:
@@ -61,27 +62,59 @@ def training_form() -> tuple[TrainConfig, str, bool] | None:
         restroke_p = third[3].slider("Re-drawn with a round brush: share", 0.0, 0.5, d.restroke_p)
         fourth = st.columns(4)
         rotate_deg = fourth[0].slider("Largest rotation (degrees)", 0.0, 30.0, d.rotate_deg)
-        data_mix = fourth[0].selectbox("Training data", ["mnist", "mnist+pen"],
+        seed = fourth[1].number_input("Seed", 0, 1_000_000, d.seed)
+        data_mix = fourth[2].selectbox("Training data", ["mnist", "mnist+pen"],
                                        help="mnist+pen adds real handwriting: the pen-digits training writers' "
                                             "digits, drawn as canvas strokes (evaluation writers are kept out).")
-        seed = fourth[1].number_input("Seed", 0, 1_000_000, d.seed)
+        init_from = fourth[3].selectbox("Start from", [FRESH, *registry.list_models()],
+                                        help="A fresh network, or a registered model's weights (fine-tuning; same "
+                                             "architecture).")
+        fifth = st.columns(4)
+        reject_fraction = fifth[0].slider(
+            "'Not a single digit' images: share", 0.0, 0.4, d.reject_fraction, step=0.05,
+            help="Touching pairs, parts of digits and fragments as an 11th class, the evidence the split search "
+                 "needs to cut touching digits apart. 0: a 10-class model.")
+        pen_renders = fifth[1].number_input("Pen renderings per digit", 1, 8, d.pen_renders,
+                                            help="mnist+pen: how often each training writer's digit is drawn, "
+                                                 "each time with another brush and height.")
+        pen_styles = fifth[2].slider("Slashed 0, flagged 1, crossed 7: chance", 0.0, 1.0, d.pen_styles,
+                                     help="mnist+pen: a pen 0, 1 or 7 re-written in a style some people use.")
+        last = st.columns([2, 1, 1], vertical_alignment="bottom")
         default_name = st.session_state.setdefault(DEFAULT_NAME, f"my-{datetime.now():%m%d-%H%M}")
-        name = fourth[2].text_input("Name of the new model", value=default_name,
-                                    help="Letters, digits, '.', '_' and '-'; an existing model of that name "
-                                         "is replaced when the run finishes.")
-        activate = fourth[3].toggle("Activate when done", value=True,
-                                    help="Off: the new model is registered, and you activate it below when "
-                                         "you like.")
-        start = fourth[3].form_submit_button("Start training", type="primary", icon=":material/play_arrow:",
-                                             width="stretch")
+        name = last[0].text_input("Name of the new model", value=default_name,
+                                  help="Letters, digits, '.', '_' and '-'; an existing model of that name "
+                                       "is replaced when the run finishes.")
+        activate = last[1].toggle("Activate when done", value=True,
+                                  help="Off: the new model is registered, and you activate it below when "
+                                       "you like.")
+        start = last[2].form_submit_button("Start training", type="primary", icon=":material/play_arrow:",
+                                           width="stretch")
     if not start:
         return None
     config = TrainConfig(arch=arch, epochs=int(epochs), batch_size=int(batch_size),
                          train_size=int(train_size) or None, optimizer=optimizer, schedule=schedule,
                          lr=float(lr), weight_decay=float(weight_decay), augment=augment, affine_p=affine_p,
                          thickness_p=thickness_p, restroke_p=restroke_p, rotate_deg=rotate_deg, seed=int(seed),
-                         data_mix=data_mix)
+                         data_mix=data_mix, init_from=None if init_from == FRESH else init_from,
+                         reject_fraction=float(reject_fraction), pen_renders=int(pen_renders),
+                         pen_styles=float(pen_styles))
     return config, name.strip(), activate
+
+
+def start_problem(config: TrainConfig) -> str | None:
+    """What would make the run fail at its first step, in words (None: nothing)."""
+    if not config.init_from:
+        return None
+    from mdr.models.finetune import model_outputs
+
+    card = registry.read_card(config.init_from)
+    arch = (card.get("config") or {}).get("arch") or (card.get("architecture") or {}).get("name")
+    if arch != config.arch:
+        return f"'{config.init_from}' is a {arch} model: choose Model {arch} to start from it."
+    if model_outputs(card) == 11 and config.classes == 10:
+        return (f"'{config.init_from}' has the 'not a single digit' output: give its images a share above 0 to "
+                "start from it.")
+    return None
 
 
 def start_run(config: TrainConfig, name: str, activate: bool = True, measure: bool = True) -> None:
@@ -89,6 +122,9 @@ def start_run(config: TrainConfig, name: str, activate: bool = True, measure: bo
 
     ``measure``: compare the variants and read canvas-like numbers after publishing."""
     try:
+        problem = start_problem(config)
+        if problem:
+            raise ValueError(problem)
         jobs.start(config, name, activate=activate, measure=measure)
     except (MdrError, ValueError) as e:
         st.error(str(e), icon=":material/warning:")
