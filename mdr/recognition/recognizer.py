@@ -19,7 +19,7 @@ from mdr.errors import ModelError, NothingToReadError
 from mdr.recognition.normalize import normalize_digit
 from mdr.recognition.preprocess import binarize, decide_polarity, rescale_for_work, to_grey
 from mdr.recognition.results import Digit, Recognition, SplitCandidate, SplitDecision
-from mdr.recognition.segment import (Part, cut_paths, estimate_stroke_width, find_components, group_lines,
+from mdr.recognition.segment import (Part, cut_paths, estimate_stroke_width, group_lines, label_ink,
                                      may_hold_two, merge_components, needs_split, piece_between, remove_specks,
                                      split_candidates, typical_width)
 from mdr.recognition.split_scoring import (CUT_COST, SIDE_HOLES_COST, best_segmentation, has_side_by_side_holes,
@@ -133,7 +133,7 @@ class _Run:
             with self.stage("binarize"):
                 s["mask"], s["binarization"] = binarize(s["ink"], self.config)
             with self.stage("components"):
-                s["labels"], s["components"] = find_components(s["mask"])
+                s["labels"], s["components"] = label_ink(s["mask"])
                 s["stroke_width"] = estimate_stroke_width(s["mask"])
                 kept, s["digit_height"] = remove_specks(s["components"], s["stroke_width"], self.config)
             if not kept:
@@ -376,7 +376,7 @@ class _Run:
             original_shape=s.get("original_shape", ()), scale=scale,
             grey=s.get("grey", empty), ink=s.get("ink", empty), polarity=s.get("polarity"),
             binarization=s.get("binarization"), mask=s.get("mask", empty),
-            labels=s.get("labels", np.zeros((1, 1), np.int32)), components=s["components"],
+            label_image=s.get("labels"), components=s["components"],
             stroke_width=s["stroke_width"], digit_height=s["digit_height"],
             merges=s["merges"], splits=s["splits"], timings_ms=dict(self.timings),
             model_name=self.recognizer.model_name, precision=cfg.precision,

@@ -6,6 +6,7 @@ recomputed for display.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -118,7 +119,7 @@ class Recognition:
     polarity: PolarityDecision
     binarization: BinarizationInfo
     mask: np.ndarray  # uint8 0/255 ink mask
-    labels: np.ndarray  # int32 component labels
+    label_image: Any  # segment.LabelImage: the labels of the ink's box (None before labelling)
     components: list[Component]
     stroke_width: float  # estimated brush width, working pixels
     digit_height: float  # typical digit height, working pixels
@@ -127,6 +128,13 @@ class Recognition:
     timings_ms: dict[str, float]
     model_name: str = ""
     precision: str = ""
+
+    @cached_property
+    def labels(self) -> np.ndarray:
+        """int32 component labels of the working image, made when first asked for (the Pipeline page)."""
+        if self.label_image is None:
+            return np.zeros((1, 1), np.int32)
+        return self.label_image.full()
 
     @property
     def probabilities(self) -> np.ndarray:
