@@ -282,7 +282,7 @@ def cut_paths(mask: np.ndarray, xs: list[int], band: int, ink_cost: float = 12.0
     Touching digits are seldom separable by a straight vertical line (they
     slant, lean on each other); a path crosses as little ink as it can, moving
     at most one column per row and staying within ``band`` columns of its x.
-    All paths are found together, one row at a time.
+    All paths are found together, one row at a time (ties go left, then straight).
     """
     if not xs:
         return []
@@ -290,30 +290,30 @@ def cut_paths(mask: np.ndarray, xs: list[int], band: int, ink_cost: float = 12.0
     offsets = np.arange(-band, band + 1)
     columns = np.asarray(xs)[:, None] + offsets[None, :]  # (k, 2*band+1)
     inside = (columns >= 0) & (columns < w)
-    clipped = np.clip(columns, 0, w - 1)
-    ink = mask > 0
-    total = np.where(inside, step_cost * np.abs(offsets)[None, :], np.inf)
-    total = total + np.where(ink[0, clipped], ink_cost, 0.0)
+    # What entering each cell costs, row by row: its ink, or never (outside the part).
+    entry = np.where(inside[None], np.where(mask[:, np.clip(columns, 0, w - 1)] > 0, ink_cost, 0.0), np.inf)
+    # Running totals padded with a never-column on each side: shifts are slices.
+    total = np.full((len(xs), columns.shape[1] + 2), np.inf)
+    total[:, 1:-1] = np.where(inside, step_cost * np.abs(offsets)[None, :], np.inf) + entry[0]
     moves = np.zeros((h,) + columns.shape, np.int8)
-    pad = np.full((len(xs), 1), np.inf)
     for row in range(1, h):
-        left = np.hstack([pad, total[:, :-1]]) + step_cost
-        right = np.hstack([total[:, 1:], pad]) + step_cost
-        stacked = np.stack([left, total, right])
-        choice = stacked.argmin(axis=0)
-        total = np.take_along_axis(stacked, choice[None], 0)[0]
-        total = np.where(inside, total + np.where(ink[row, clipped], ink_cost, 0.0), np.inf)
-        moves[row] = choice - 1
-    paths = []
-    for k in range(len(xs)):
-        position = int(total[k].argmin())
-        path = np.empty(h, np.int64)
-        for row in range(h - 1, -1, -1):
-            path[row] = columns[k, position]
-            if row > 0:
-                position += int(moves[row, k, position])
-        paths.append(path)
-    return paths
+        left, straight, right = total[:, :-2] + step_cost, total[:, 1:-1], total[:, 2:] + step_cost
+        best = np.minimum(np.minimum(left, straight), right)
+        moves[row] = np.where(left == best, -1, np.where(straight == best, 0, 1))
+        total[:, 1:-1] = best + entry[row]
+    return _trace_back(columns, moves, total[:, 1:-1].argmin(axis=1))
+
+
+def _trace_back(columns: np.ndarray, moves: np.ndarray, position: np.ndarray) -> list[np.ndarray]:
+    """Each path's column on every row, from its cheapest end cell back up (all paths at once)."""
+    h, k = moves.shape[0], columns.shape[0]
+    rows = np.arange(k)
+    paths = np.empty((k, h), np.int64)
+    for row in range(h - 1, -1, -1):
+        paths[:, row] = columns[rows, position]
+        if row > 0:
+            position = position + moves[row, rows, position]
+    return list(paths)
 
 
 def piece_between(part: Part, left: np.ndarray | None, right: np.ndarray | None) -> Part | None:
@@ -324,13 +324,12 @@ def piece_between(part: Part, left: np.ndarray | None, right: np.ndarray | None)
     x1 = min(w, int(right.max())) if right is not None else w
     if x1 <= x0:
         return None
-    columns = np.arange(x0, x1)[None, :]
-    keep = np.ones((h, x1 - x0), bool)
+    columns = np.arange(x0, x1)
+    mask = part.mask[:, x0:x1]
     if left is not None:
-        keep &= columns >= left[:, None]
+        mask = mask * (columns >= left[:, None])
     if right is not None:
-        keep &= columns < right[:, None]
-    mask = np.where(keep, part.mask[:, x0:x1], 0).astype(np.uint8)
+        mask = mask * (columns < right[:, None])
     return tighten(mask, (part.box[0] + x0, part.box[1]), part.labels)
 
 
