@@ -23,7 +23,7 @@ from mdr.recognition.segment import (Part, cut_paths, estimate_stroke_width, gro
                                      may_hold_two, merge_components, needs_split, piece_between, remove_specks,
                                      split_candidates, typical_width)
 from mdr.recognition.split_scoring import (CUT_COST, SIDE_HOLES_COST, best_segmentation, has_side_by_side_holes,
-                                           piece_spans, width_penalty)
+                                           hole_count, piece_spans, width_penalty)
 
 MAX_PARTS = 120
 """More separate marks than this is noise or a photo, not a handwritten number."""
@@ -38,6 +38,8 @@ class _SplitPlan:
     edges: list[int]
     pieces: dict[tuple[int, int], Part]
     paths: list
+    two_holes: bool
+    """Whether the part has two holes or more: else none of its pieces can."""
 
 
 class Recognizer:
@@ -230,7 +232,7 @@ class _Run:
             piece = piece_between(part, paths[i], paths[j])
             if piece is not None:
                 pieces[(i, j)] = piece
-        return _SplitPlan(part, cuts, edges, pieces, paths)
+        return _SplitPlan(part, cuts, edges, pieces, paths, hole_count(part.mask) >= 2)
 
     def _read_pieces(self, plans: list["_SplitPlan"]) -> dict[int, tuple]:
         """(steps, probabilities) of every piece, by ``id``: pieces already read are looked up,
@@ -262,14 +264,13 @@ class _Run:
         part, cuts, edges, pieces, paths = plan.part, plan.cuts, plan.edges, plan.pieces, plan.paths
         h = part.box[3]
         probs_of = {span: readings[id(piece)][1] for span, piece in pieces.items()}
-        scores = {span: self._piece_score(piece, probs_of[span], h) for span, piece in pieces.items()}
+        scores = {span: self._piece_score(piece, probs_of[span], h, plan.two_holes) for span, piece in pieces.items()}
         total, path, through = best_segmentation(len(edges), scores, self.cut_cost)
         whole = scores.get((0, len(edges) - 1), -np.inf)
+        best_left, best_right = _best_sides(scores)
         candidates = []
         for k, (x, source) in enumerate(cuts, start=1):
-            left = max((sp for sp in pieces if sp[1] == k), key=lambda sp: scores[sp], default=None)
-            right = max((sp for sp in pieces if sp[0] == k), key=lambda sp: scores[sp], default=None)
-            sides = [probs_of[sp] for sp in (left, right) if sp is not None]
+            sides = [probs_of[sp] for sp in (best_left.get(k), best_right.get(k)) if sp is not None]
             candidates.append(SplitCandidate(part.box[0] + x, source, float(through[k - 1]),
                                              [int(p[:DIGITS].argmax()) for p in sides],
                                              [int(v) + part.box[0] for v in paths[k]],
@@ -294,15 +295,15 @@ class _Run:
                                          whole_reject))
         return kept
 
-    def _piece_score(self, piece: Part, probabilities: np.ndarray, height: int) -> float:
+    def _piece_score(self, piece: Part, probabilities: np.ndarray, height: int, two_holes: bool = True) -> float:
         """A piece's reading score inside a part ``height`` tall: its digit score less the width,
-        sliver and side-by-side-holes costs."""
+        sliver and side-by-side-holes costs (the last looked for only when the part has two holes)."""
         s, cfg = self.state, self.config
         score = digit_score(probabilities)
         score -= width_penalty(piece.box[2], height, cfg)
         if piece.box[3] < 0.45 * height:
             score -= 1.0  # a sliver of a neighbour, not a digit
-        if has_side_by_side_holes(piece.mask, s["stroke_width"]):
+        if two_holes and has_side_by_side_holes(piece.mask, s["stroke_width"]):
             score -= SIDE_HOLES_COST
         return score
 
@@ -381,6 +382,20 @@ class _Run:
             merges=s["merges"], splits=s["splits"], timings_ms=dict(self.timings),
             model_name=self.recognizer.model_name, precision=cfg.precision,
         )
+
+
+def _best_sides(scores: dict[tuple[int, int], float]) -> tuple[dict[int, tuple], dict[int, tuple]]:
+    """For each boundary, the best-scoring piece ending there and the best one starting there
+    (the first of equals, in the order of ``scores``)."""
+    left: dict[int, tuple] = {}
+    right: dict[int, tuple] = {}
+    for span, score in scores.items():
+        i, j = span
+        if j not in left or score > scores[left[j]]:
+            left[j] = span
+        if i not in right or score > scores[right[i]]:
+            right[i] = span
+    return left, right
 
 
 def digit_score(probabilities: np.ndarray) -> float:
