@@ -19,8 +19,18 @@ class PolarityDecision:
     inverted: bool
     """True when the input had dark ink on a light background."""
     border_median: float
-    image_median: float
     reason: str
+    measured_image_median: float | None = None
+    """The whole image's median when the decision needed it, else None (see ``image_median``)."""
+    grey: np.ndarray | None = field(default=None, repr=False)
+    """The image decided on, for ``image_median``."""
+
+    @cached_property
+    def image_median(self) -> float:
+        """The whole image's median grey level; measured only when asked for if the border decided."""
+        if self.measured_image_median is not None or self.grey is None:
+            return float(self.measured_image_median or 0.0)
+        return float(np.median(self.grey))
 
 
 @dataclass

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from mdr.recognition.config import RecognizerConfig
+from mdr.recognition.numeric import median
 from mdr.recognition.results import Box, Component, MergeDecision
 
 SPECK_STROKES = 1.5
@@ -104,7 +105,7 @@ def estimate_stroke_width(mask: np.ndarray) -> float:
     dist = cv2.distanceTransform(padded, cv2.DIST_L2, 3)
     ridge = (dist > 0) & (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8)))
     values = dist[ridge]
-    return float(2.0 * np.median(values)) if values.size else 1.0
+    return float(2.0 * median(values)) if values.size else 1.0
 
 
 def remove_specks(components: list[Component], stroke_width: float,
@@ -134,7 +135,7 @@ def remove_specks(components: list[Component], stroke_width: float,
     if not kept:
         return [], 0.0
     heights = np.array([c.box[3] for c in kept], float)
-    typical = float(np.median(heights[heights >= FULL_HEIGHT * heights.max()]))
+    typical = float(median(heights[heights >= FULL_HEIGHT * heights.max()]))
     return kept, typical
 
 
@@ -214,7 +215,7 @@ def typical_width(parts: list[Part]) -> float | None:
     """Median width of the parts shaped like single digits, when there are
     enough of them to say (at least two)."""
     widths = [p.box[2] for p in parts if p.aspect <= 1.0]
-    return float(np.median(widths)) if len(widths) >= 2 else None
+    return float(median(widths)) if len(widths) >= 2 else None
 
 
 def needs_split(part: Part, digit_height: float, config: RecognizerConfig,
