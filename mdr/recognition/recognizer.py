@@ -273,7 +273,7 @@ class _Run:
             sides = [probs_of[sp] for sp in (best_left.get(k), best_right.get(k)) if sp is not None]
             candidates.append(SplitCandidate(part.box[0] + x, source, float(through[k - 1]),
                                              [int(p[:DIGITS].argmax()) for p in sides],
-                                             [int(v) + part.box[0] for v in paths[k]],
+                                             (paths[k] + part.box[0]).tolist(),
                                              [r for r in map(reject_of, sides) if r is not None]))
         chosen = [k - 1 for k in path]
         boundaries = [0] + path + [len(edges) - 1]
