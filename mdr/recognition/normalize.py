@@ -8,6 +8,8 @@ when too thick (a 30 px brush on a small digit), widened when too thin.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 from skimage.morphology import skeletonize
@@ -25,7 +27,12 @@ STROKE_TOLERANCE = (0.65, 1.5)
 
 
 def _disk(diameter: float) -> np.ndarray:
-    d = max(1, int(round(diameter)))
+    return _disk_of(max(1, int(round(diameter))))
+
+
+@lru_cache(maxsize=64)
+def _disk_of(d: int) -> np.ndarray:
+    """A round brush ``d`` pixels across (made once per size: every piece of a split search asks)."""
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))
 
 
@@ -67,7 +74,7 @@ def fit_and_center(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[floa
     h, w = mask.shape
     scale = BOX / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    resized = cv2.resize(mask.astype(np.float32) / 255.0, size, interpolation=cv2.INTER_AREA)
+    resized = cv2.resize(np.divide(mask, np.float32(255.0), dtype=np.float32), size, interpolation=cv2.INTER_AREA)
     canvas = np.zeros((SIZE, SIZE), np.float32)
     top, left = (SIZE - size[1]) // 2, (SIZE - size[0]) // 2
     canvas[top:top + size[1], left:left + size[0]] = resized

@@ -326,12 +326,13 @@ def piece_between(part: Part, left: np.ndarray | None, right: np.ndarray | None)
     if x1 <= x0:
         return None
     columns = np.arange(x0, x1)
-    mask = part.mask[:, x0:x1]
-    if left is not None:
-        mask = mask * (columns >= left[:, None])
-    if right is not None:
-        mask = mask * (columns < right[:, None])
-    return tighten(mask, (part.box[0] + x0, part.box[1]), part.labels)
+    if left is None:
+        keep = columns < right[:, None]
+    elif right is None:
+        keep = columns >= left[:, None]
+    else:
+        keep = (columns >= left[:, None]) & (columns < right[:, None])
+    return tighten(part.mask[:, x0:x1] * keep, (part.box[0] + x0, part.box[1]), part.labels)
 
 
 def tighten(mask: np.ndarray, origin: tuple[int, int], labels: tuple[int, ...]) -> Part | None:
