@@ -260,7 +260,7 @@ class _Run:
 
     def _decide(self, plan: "_SplitPlan", readings: dict[int, tuple]) -> list[Part]:
         """Score each piece, find the best segmentation, record the decision; the parts it leaves."""
-        s, cfg = self.state, self.config
+        s = self.state
         part, cuts, edges, pieces, paths = plan.part, plan.cuts, plan.edges, plan.pieces, plan.paths
         h = part.box[3]
         probs_of = {span: readings[id(piece)][1] for span, piece in pieces.items()}
