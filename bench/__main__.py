@@ -147,8 +147,9 @@ def bench_latency(sizes: Sizes, data_dir) -> tuple[str, dict]:
     text = (
         table(["image", "truth", "read (new)", "read (old)", "new median ms", "new p95 ms", "old median ms",
                "old p95 ms", "speed-up (old/new)"], rows)
-        + f"\n\n{sizes.latency_runs} runs per image, recognizer (int8) and baseline (same int8 file) "
-          "alternating. speed-up > 1: the recognizer is faster.\n\n"
+        + f"\n\n{sizes.latency_runs} runs per image, recognizer (int8) and "
+          f"baseline (the same int8 file of the active model `{recognizer.model_name}`, one ONNX Runtime thread "
+          "each) alternating. speed-up > 1: the recognizer is faster.\n\n"
         + "Median time per stage (`Recognition.timings_ms`), ms (share of the staged time):\n\n"
         + table(["image"] + stage_names, stage_rows)
     )

@@ -1,5 +1,8 @@
-"""Fixed-size canvases for latency runs, drawn from MNIST test digits."""
+"""Fixed-size canvases for latency runs, drawn from MNIST test digits, and a touching
+number written by a real person (pen-digits)."""
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -37,4 +40,26 @@ def latency_cases(data_dir=None) -> list[tuple[str, np.ndarray, str]]:
         cases.append((f"600x250, {count} digit{'s' if count > 1 else ''}", image, truth))
     image, truth = canvas(1600, 1200, 4, brush=30, data_dir=data_dir)
     cases.append(("1600x1200 upload, 4 digits", image, truth))
+    image, truth = touching_number()
+    cases.append(("900x300 pen, 4 touching digits", image, truth))
     return cases
+
+
+TOUCHING_SEED = 0
+TOUCHING_INDEX = 6
+"""Which number of the touching series is timed: the 7th, one that every
+digit of is read right, so its time is that of a successful split search."""
+
+
+def touching_number() -> tuple[np.ndarray, str]:
+    """A 4-digit number by one evaluation writer of pen-digits, its neighbours slid
+    together until their inks touch, on the app's 900x300 canvas (``mdr.data.pen``)."""
+    from mdr.data.compose import compose_sample, condition_rng
+    from mdr.data.pen import PEN_CONDITIONS, pen_bank
+
+    spec = replace(PEN_CONDITIONS["touching"], digit_count=(4, 4))
+    bank, rng = pen_bank(), condition_rng("latency-touching", TOUCHING_SEED)
+    for _ in range(TOUCHING_INDEX):
+        compose_sample(spec, bank, rng)
+    sample = compose_sample(spec, bank, rng)
+    return sample.image, sample.number

@@ -60,7 +60,8 @@ def test_accuracy_table_has_every_condition(report):
 
 def test_latency_table_has_each_canvas_and_stage_split(report):
     _, sections, figures, _ = report
-    for image in ("600x250, 1 digit", "600x250, 4 digits", "600x250, 8 digits", "1600x1200 upload"):
+    for image in ("600x250, 1 digit", "600x250, 4 digits", "600x250, 8 digits", "1600x1200 upload",
+                  "900x300 pen, 4 touching"):
         rows = rows_of(sections["2"], image)
         assert len(rows) == 2, image  # the timing row and the stage row
         timing = rows[0]

@@ -8,6 +8,8 @@ when too thick (a 30 px brush on a small digit), widened when too thin.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 from skimage.morphology import skeletonize
@@ -25,7 +27,12 @@ STROKE_TOLERANCE = (0.65, 1.5)
 
 
 def _disk(diameter: float) -> np.ndarray:
-    d = max(1, int(round(diameter)))
+    return _disk_of(max(1, int(round(diameter))))
+
+
+@lru_cache(maxsize=64)
+def _disk_of(d: int) -> np.ndarray:
+    """A round brush ``d`` pixels across (made once per size: every piece of a split search asks)."""
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))
 
 
@@ -34,7 +41,7 @@ def _to_canonical(mask: np.ndarray) -> tuple[np.ndarray, float]:
     scale = CANONICAL / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     resized = cv2.resize(mask, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    return ((resized > 127) * 255).astype(np.uint8), scale
+    return cv2.threshold(resized, 127, 255, cv2.THRESH_BINARY)[1], scale
 
 
 def adjust_stroke(mask: np.ndarray, stroke_width: float, config: RecognizerConfig) -> np.ndarray:
@@ -67,7 +74,7 @@ def fit_and_center(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[floa
     h, w = mask.shape
     scale = BOX / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    resized = cv2.resize(mask.astype(np.float32) / 255.0, size, interpolation=cv2.INTER_AREA)
+    resized = cv2.resize(np.divide(mask, np.float32(255.0), dtype=np.float32), size, interpolation=cv2.INTER_AREA)
     canvas = np.zeros((SIZE, SIZE), np.float32)
     top, left = (SIZE - size[1]) // 2, (SIZE - size[0]) // 2
     canvas[top:top + size[1], left:left + size[0]] = resized
@@ -78,11 +85,11 @@ def fit_and_center(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[floa
     cy, cx = moments["m01"] / total, moments["m10"] / total
     dx, dy = (SIZE - 1) / 2 - cx, (SIZE - 1) / 2 - cy
     # Never shift ink out of the frame.
-    dx = float(np.clip(dx, -left, SIZE - left - size[0]))
-    dy = float(np.clip(dy, -top, SIZE - top - size[1]))
+    dx = float(min(max(dx, -left), SIZE - left - size[0]))
+    dy = float(min(max(dy, -top), SIZE - top - size[1]))
     shift = np.float32([[1, 0, dx], [0, 1, dy]])
     final = cv2.warpAffine(canvas, shift, (SIZE, SIZE), flags=cv2.INTER_LINEAR, borderValue=0)
-    return resized, np.clip(final, 0.0, 1.0), (dx, dy)
+    return resized, np.clip(final, 0.0, 1.0, out=final), (dx, dy)
 
 
 def normalize_digit(mask: np.ndarray, config: RecognizerConfig,
@@ -92,4 +99,4 @@ def normalize_digit(mask: np.ndarray, config: RecognizerConfig,
         stroke_width = estimate_stroke_width(mask)
     adjusted = adjust_stroke(mask, stroke_width, config)
     resized, final, shift = fit_and_center(adjusted)
-    return NormalizationSteps(mask, stroke_width, adjusted, resized, shift, final.astype(np.float32))
+    return NormalizationSteps(mask, stroke_width, adjusted, resized, shift, np.asarray(final, np.float32))

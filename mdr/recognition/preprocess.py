@@ -8,6 +8,7 @@ import numpy as np
 from mdr.recognition.config import RecognizerConfig
 from mdr.errors import InvalidImageError, NothingToReadError
 from mdr.recognition.imageio import check_size
+from mdr.recognition.numeric import median
 from mdr.recognition.results import BinarizationInfo, PolarityDecision
 
 MIN_SIDE = 8
@@ -153,19 +154,20 @@ def decide_polarity(grey: np.ndarray) -> tuple[np.ndarray, PolarityDecision]:
     border = np.concatenate([
         grey[:band].ravel(), grey[-band:].ravel(), grey[:, :band].ravel(), grey[:, -band:].ravel(),
     ])
-    border_median = float(np.median(border))
-    image_median = float(np.median(grey))
+    border_median = float(median(border))
+    image_median = None  # measured only when the border cannot decide (else when shown)
     if abs(border_median - 127.5) >= 40:
         inverted = border_median > 127.5
         reason = f"border median {border_median:.0f} is {'light' if inverted else 'dark'}"
     else:
+        image_median = float(median(grey))
         inverted = image_median > 127.5
         reason = (f"border median {border_median:.0f} is ambiguous; image median "
                   f"{image_median:.0f} is {'light' if inverted else 'dark'}")
     reason += ": " + ("dark ink on a light background, inverted" if inverted
                       else "light ink on a dark background, kept")
     ink = cv2.bitwise_not(grey) if inverted else grey
-    return ink, PolarityDecision(inverted, border_median, image_median, reason)
+    return ink, PolarityDecision(inverted, border_median, reason, image_median, grey)
 
 
 def binarize(ink: np.ndarray, config: RecognizerConfig) -> tuple[np.ndarray, BinarizationInfo]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,14 +19,27 @@ from mdr.errors import ModelError, NothingToReadError
 from mdr.recognition.normalize import normalize_digit
 from mdr.recognition.preprocess import binarize, decide_polarity, rescale_for_work, to_grey
 from mdr.recognition.results import Digit, Recognition, SplitCandidate, SplitDecision
-from mdr.recognition.segment import (Part, cut_paths, estimate_stroke_width, find_components, group_lines,
+from mdr.recognition.segment import (Part, cut_paths, estimate_stroke_width, group_lines, label_ink,
                                      may_hold_two, merge_components, needs_split, piece_between, remove_specks,
                                      split_candidates, typical_width)
 from mdr.recognition.split_scoring import (CUT_COST, SIDE_HOLES_COST, best_segmentation, has_side_by_side_holes,
-                                           piece_spans, width_penalty)
+                                           hole_count, piece_spans, width_penalty)
 
 MAX_PARTS = 120
 """More separate marks than this is noise or a photo, not a handwritten number."""
+
+
+@dataclass
+class _SplitPlan:
+    """One part's split search before scoring: candidate cuts, their paths, the pieces by span."""
+
+    part: Part
+    cuts: list[tuple[int, str]]
+    edges: list[int]
+    pieces: dict[tuple[int, int], Part]
+    paths: list
+    two_holes: bool
+    """Whether the part has two holes or more: else none of its pieces can."""
 
 
 class Recognizer:
@@ -122,7 +135,7 @@ class _Run:
             with self.stage("binarize"):
                 s["mask"], s["binarization"] = binarize(s["ink"], self.config)
             with self.stage("components"):
-                s["labels"], s["components"] = find_components(s["mask"])
+                s["labels"], s["components"] = label_ink(s["mask"])
                 s["stroke_width"] = estimate_stroke_width(s["mask"])
                 kept, s["digit_height"] = remove_specks(s["components"], s["stroke_width"], self.config)
             if not kept:
@@ -140,6 +153,7 @@ class _Run:
                 )
             with self.stage("merge"):
                 parts, s["merges"] = merge_components(kept, s["labels"], s["digit_height"], self.config)
+            self.read_whole(parts)
             parts = self.split(parts)
             steps, probabilities = self.read(parts)
             with self.stage("lines"):
@@ -149,20 +163,27 @@ class _Run:
             raise
         return self.build(parts, steps, probabilities, lines)
 
-    def read(self, parts: list[Part]) -> tuple[list, np.ndarray]:
-        """Normalized inputs and probabilities of ``parts``; parts already read
-        whole while judging splits are not normalized or classified again."""
+    def read_whole(self, parts: list[Part]) -> None:
+        """Normalize and classify every part as one digit, in one model call: the
+        split judgments and the final reading both start from these."""
         cache = self.state.setdefault("read_whole", {})
         with self.stage("normalize"):
-            steps = [cache[id(p)][0] if id(p) in cache else normalize_digit(p.mask, self.config, self._stroke_of(p))
-                     for p in parts]
-        todo = [k for k, p in enumerate(parts) if id(p) not in cache]
-        probabilities = np.zeros((len(parts), self.classes), np.float32)
+            steps = [normalize_digit(p.mask, self.config, self._stroke_of(p)) for p in parts]
+        probabilities = self.classify([st.final for st in steps])
+        for part, step, probs in zip(parts, steps, probabilities):
+            cache[id(part)] = (step, probs)
+
+    def read(self, parts: list[Part]) -> tuple[list, np.ndarray]:
+        """Normalized inputs and probabilities of ``parts``; parts already read
+        (whole, or as pieces of the split search) are not normalized or classified again."""
+        cache = self.state.setdefault("read_whole", {})
+        todo = [p for p in parts if id(p) not in cache]
         if todo:
-            probabilities[todo] = self.classify([steps[k].final for k in todo])
+            self.read_whole(todo)
+        steps = [cache[id(p)][0] for p in parts]
+        probabilities = np.zeros((len(parts), self.classes), np.float32)
         for k, p in enumerate(parts):
-            if id(p) in cache:
-                probabilities[k] = cache[id(p)][1]
+            probabilities[k] = cache[id(p)][1]
         return steps, probabilities
 
     def _stroke_of(self, part: Part) -> float:
@@ -189,61 +210,102 @@ class _Run:
         if not wide:
             return parts
         with self.stage("split"):
-            plans, inputs = [], []
-            for part in wide:
-                h, w = part.mask.shape
-                cuts = split_candidates(part, s["stroke_width"], s["digit_height"])
-                band = max(2, int(round(s["stroke_width"] / 2)))
-                paths = [None] + cut_paths(part.mask, [x for x, _ in cuts], band) + [None]
-                edges = [0] + [x for x, _ in cuts] + [w]
-                pieces = {}
-                for i, j in piece_spans([x for x, _ in cuts], w, h):
-                    piece = piece_between(part, paths[i], paths[j])
-                    if piece is not None:
-                        pieces[(i, j)] = (piece, len(inputs))
-                        inputs.append(normalize_digit(piece.mask, cfg, s["stroke_width"]).final)
-                plans.append((part, cuts, edges, pieces, paths))
-        probabilities = self.classify(inputs)
+            plans = [self._plan(part) for part in wide]
+        readings = self._read_pieces(plans)
         result: list[Part] = [p for p in parts if not any(p is q for q in wide)]
         with self.stage("split"):
-            for part, cuts, edges, pieces, paths in plans:
-                h = part.box[3]
-                scores = {}
-                for span, (piece, row) in pieces.items():
-                    score = digit_score(probabilities[row])
-                    score -= width_penalty(piece.box[2], h, cfg)
-                    if piece.box[3] < 0.45 * h:
-                        score -= 1.0  # a sliver of a neighbour, not a digit
-                    if has_side_by_side_holes(piece.mask, s["stroke_width"]):
-                        score -= SIDE_HOLES_COST
-                    scores[span] = score
-                total, path, through = best_segmentation(len(edges), scores, self.cut_cost)
-                whole = scores.get((0, len(edges) - 1), -np.inf)
-                candidates = []
-                for k, (x, source) in enumerate(cuts, start=1):
-                    left = max((sp for sp in pieces if sp[1] == k), key=lambda sp: scores[sp], default=None)
-                    right = max((sp for sp in pieces if sp[0] == k), key=lambda sp: scores[sp], default=None)
-                    sides = [probabilities[pieces[sp][1]] for sp in (left, right) if sp is not None]
-                    candidates.append(SplitCandidate(part.box[0] + x, source, float(through[k - 1]),
-                                                     [int(p[:DIGITS].argmax()) for p in sides],
-                                                     [int(v) + part.box[0] for v in paths[k]],
-                                                     [r for r in map(reject_of, sides) if r is not None]))
-                chosen = [k - 1 for k in path]
-                boundaries = [0] + path + [len(edges) - 1]
-                if chosen:
-                    result += [pieces[(a, b)][0] for a, b in zip(boundaries, boundaries[1:])]
-                    reason = (f"{len(chosen) + 1} digits score {total:.2f} > {whole:.2f} as one digit "
-                              f"(each cut costs {self.cut_cost})")
-                else:
-                    result.append(part)
-                    reason = f"kept whole: {whole:.2f} as one digit beats every cut"
-                whole_reject = reject_of(probabilities[pieces[(0, len(edges) - 1)][1]])
-                if whole_reject is not None:
-                    reason += f"; {whole_reject:.0%} not a single digit"
-                s["splits"].append(SplitDecision(part.box, float(whole), candidates, chosen, float(total), reason,
-                                                 whole_reject))
+            for plan in plans:
+                result += self._decide(plan, readings)
         s["splits"][first:] = sorted(s["splits"][first:], key=lambda d: order.get(d.box, 0))
         return result
+
+    def _plan(self, part: Part) -> "_SplitPlan":
+        """Candidate cuts of ``part``, their paths, and the piece between each pair that may be one digit."""
+        s = self.state
+        h, w = part.mask.shape
+        cuts = split_candidates(part, s["stroke_width"], s["digit_height"])
+        band = max(2, int(round(s["stroke_width"] / 2)))
+        paths = [None] + cut_paths(part.mask, [x for x, _ in cuts], band) + [None]
+        edges = [0] + [x for x, _ in cuts] + [w]
+        pieces = {(0, len(edges) - 1): part}  # the whole part, already read
+        for i, j in piece_spans([x for x, _ in cuts], w, h)[1:]:
+            piece = piece_between(part, paths[i], paths[j])
+            if piece is not None:
+                pieces[(i, j)] = piece
+        return _SplitPlan(part, cuts, edges, pieces, paths, hole_count(part.mask) >= 2)
+
+    def _read_pieces(self, plans: list["_SplitPlan"]) -> dict[int, tuple]:
+        """(steps, probabilities) of every piece, by ``id``: pieces already read are looked up,
+        pieces with the same ink (cut paths that differ only off the ink) are read once,
+        the rest in one model call."""
+        cfg, stroke = self.config, self.state["stroke_width"]
+        cache = self.state.setdefault("read_whole", {})
+        readings: dict[int, tuple] = {}
+        by_ink: dict[tuple, list[int]] = {}
+        with self.stage("split"):
+            for plan in plans:
+                for piece in plan.pieces.values():
+                    if id(piece) in cache:
+                        readings[id(piece)] = cache[id(piece)]
+                    else:
+                        key = (piece.box, piece.mask.tobytes())
+                        by_ink.setdefault(key, []).append(id(piece))
+            masks = {key: np.frombuffer(key[1], np.uint8).reshape(key[0][3], key[0][2]) for key in by_ink}
+            steps = [normalize_digit(masks[key], cfg, stroke) for key in by_ink]
+        probabilities = self.classify([st.final for st in steps])
+        for (key, ids), step, probs in zip(by_ink.items(), steps, probabilities):
+            for piece_id in ids:
+                readings[piece_id] = (step, probs)
+        return readings
+
+    def _decide(self, plan: "_SplitPlan", readings: dict[int, tuple]) -> list[Part]:
+        """Score each piece, find the best segmentation, record the decision; the parts it leaves."""
+        s = self.state
+        part, cuts, edges, pieces, paths = plan.part, plan.cuts, plan.edges, plan.pieces, plan.paths
+        h = part.box[3]
+        probs_of = {span: readings[id(piece)][1] for span, piece in pieces.items()}
+        scores = {span: self._piece_score(piece, probs_of[span], h, plan.two_holes) for span, piece in pieces.items()}
+        total, path, through = best_segmentation(len(edges), scores, self.cut_cost)
+        whole = scores.get((0, len(edges) - 1), -np.inf)
+        best_left, best_right = _best_sides(scores)
+        candidates = []
+        for k, (x, source) in enumerate(cuts, start=1):
+            sides = [probs_of[sp] for sp in (best_left.get(k), best_right.get(k)) if sp is not None]
+            candidates.append(SplitCandidate(part.box[0] + x, source, float(through[k - 1]),
+                                             [int(p[:DIGITS].argmax()) for p in sides],
+                                             (paths[k] + part.box[0]).tolist(),
+                                             [r for r in map(reject_of, sides) if r is not None]))
+        chosen = [k - 1 for k in path]
+        boundaries = [0] + path + [len(edges) - 1]
+        if chosen:
+            kept = [pieces[(a, b)] for a, b in zip(boundaries, boundaries[1:])]
+            cache = s.setdefault("read_whole", {})
+            for piece in kept:
+                if s["stroke_width"]:  # read as read() would: keep the reading
+                    cache[id(piece)] = readings[id(piece)]
+            reason = (f"{len(chosen) + 1} digits score {total:.2f} > {whole:.2f} as one digit "
+                      f"(each cut costs {self.cut_cost})")
+        else:
+            kept = [part]
+            reason = f"kept whole: {whole:.2f} as one digit beats every cut"
+        whole_reject = reject_of(probs_of[(0, len(edges) - 1)])
+        if whole_reject is not None:
+            reason += f"; {whole_reject:.0%} not a single digit"
+        s["splits"].append(SplitDecision(part.box, float(whole), candidates, chosen, float(total), reason,
+                                         whole_reject))
+        return kept
+
+    def _piece_score(self, piece: Part, probabilities: np.ndarray, height: int, two_holes: bool = True) -> float:
+        """A piece's reading score inside a part ``height`` tall: its digit score less the width,
+        sliver and side-by-side-holes costs (the last looked for only when the part has two holes)."""
+        s, cfg = self.state, self.config
+        score = digit_score(probabilities)
+        score -= width_penalty(piece.box[2], height, cfg)
+        if piece.box[3] < 0.45 * height:
+            score -= 1.0  # a sliver of a neighbour, not a digit
+        if two_holes and has_side_by_side_holes(piece.mask, s["stroke_width"]):
+            score -= SIDE_HOLES_COST
+        return score
 
     def _whole_score(self, part: Part, probabilities: np.ndarray) -> float:
         """The split search's score of ``part`` read as one digit."""
@@ -254,7 +316,7 @@ class _Run:
         return score
 
     def _confident_whole(self, wide: list[Part], doubtful: list[Part] = ()) -> list[Part]:
-        """Read each wide (and doubtful) part whole first; return those still worth a search.
+        """Judge each wide (and doubtful) part by its reading as one digit; return those still worth a search.
 
         Every piece scores at most log(1 + 1e-6) and every cut costs the cut cost,
         so a part whose whole score beats minus that cost (plus that slack per piece)
@@ -265,22 +327,19 @@ class _Run:
         """
         s, cfg = self.state, self.config
         parts = list(wide) + list(doubtful)
-        with self.stage("split"):
-            steps = [normalize_digit(p.mask, cfg, self._stroke_of(p)) for p in parts]
-        probabilities = self.classify([st.final for st in steps])
-        cache = s.setdefault("read_whole", {})
+        cache = s["read_whole"]
         searched = []
         cost = self.cut_cost
         with self.stage("split"):
             slack = 2 * float(np.log(1 + 1e-6))
-            for k, (part, step, probs) in enumerate(zip(parts, steps, probabilities)):
+            for k, part in enumerate(parts):
+                probs = cache[id(part)][1]
                 whole = self._whole_score(part, probs)
                 reject = reject_of(probs)
                 rejected = reject is not None and reject >= cfg.reject_split_level
                 if k >= len(wide) and not rejected:
-                    cache[id(part)] = (step, probs)  # an ordinary digit: read as it is, no decision to show
-                elif whole > -cost + slack and not rejected:
-                    cache[id(part)] = (step, probs)
+                    continue  # an ordinary digit: read as it is, no decision to show
+                if whole > -cost + slack and not rejected:
                     s["splits"].append(SplitDecision(
                         part.box, whole, [], [], whole,
                         f"kept whole: {whole:.2f} as one digit; no cut can score above {-cost:.2f} "
@@ -318,11 +377,25 @@ class _Run:
             original_shape=s.get("original_shape", ()), scale=scale,
             grey=s.get("grey", empty), ink=s.get("ink", empty), polarity=s.get("polarity"),
             binarization=s.get("binarization"), mask=s.get("mask", empty),
-            labels=s.get("labels", np.zeros((1, 1), np.int32)), components=s["components"],
+            label_image=s.get("labels"), components=s["components"],
             stroke_width=s["stroke_width"], digit_height=s["digit_height"],
             merges=s["merges"], splits=s["splits"], timings_ms=dict(self.timings),
             model_name=self.recognizer.model_name, precision=cfg.precision,
         )
+
+
+def _best_sides(scores: dict[tuple[int, int], float]) -> tuple[dict[int, tuple], dict[int, tuple]]:
+    """For each boundary, the best-scoring piece ending there and the best one starting there
+    (the first of equals, in the order of ``scores``)."""
+    left: dict[int, tuple] = {}
+    right: dict[int, tuple] = {}
+    for span, score in scores.items():
+        i, j = span
+        if j not in left or score > scores[left[j]]:
+            left[j] = span
+        if i not in right or score > scores[right[i]]:
+            right[i] = span
+    return left, right
 
 
 def digit_score(probabilities: np.ndarray) -> float:

@@ -6,6 +6,7 @@ recomputed for display.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -18,8 +19,18 @@ class PolarityDecision:
     inverted: bool
     """True when the input had dark ink on a light background."""
     border_median: float
-    image_median: float
     reason: str
+    measured_image_median: float | None = None
+    """The whole image's median when the decision needed it, else None (see ``image_median``)."""
+    grey: np.ndarray | None = field(default=None, repr=False)
+    """The image decided on, for ``image_median``."""
+
+    @cached_property
+    def image_median(self) -> float:
+        """The whole image's median grey level; measured only when asked for if the border decided."""
+        if self.measured_image_median is not None or self.grey is None:
+            return float(self.measured_image_median or 0.0)
+        return float(np.median(self.grey))
 
 
 @dataclass
@@ -118,7 +129,7 @@ class Recognition:
     polarity: PolarityDecision
     binarization: BinarizationInfo
     mask: np.ndarray  # uint8 0/255 ink mask
-    labels: np.ndarray  # int32 component labels
+    label_image: Any  # segment.LabelImage: the labels of the ink's box (None before labelling)
     components: list[Component]
     stroke_width: float  # estimated brush width, working pixels
     digit_height: float  # typical digit height, working pixels
@@ -127,6 +138,13 @@ class Recognition:
     timings_ms: dict[str, float]
     model_name: str = ""
     precision: str = ""
+
+    @cached_property
+    def labels(self) -> np.ndarray:
+        """int32 component labels of the working image, made when first asked for (the Pipeline page)."""
+        if self.label_image is None:
+            return np.zeros((1, 1), np.int32)
+        return self.label_image.full()
 
     @property
     def probabilities(self) -> np.ndarray:

@@ -59,6 +59,17 @@ def has_side_by_side_holes(mask: np.ndarray, stroke_width: float) -> bool:
                for i, (ax, ay) in enumerate(centres) for bx, by in centres[i + 1:])
 
 
+def hole_count(mask: np.ndarray) -> int:
+    """How many holes (of any size) the ink encloses.
+
+    A piece cut from a part has no more holes than the part: removed ink cannot enclose
+    anything, and what lies beyond a cut path reaches the piece's edge. So a part with
+    fewer than two holes needs no side-by-side check of its pieces.
+    """
+    _, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    return 0 if hierarchy is None else int((hierarchy[0][:, 3] >= 0).sum())
+
+
 def best_segmentation(n_edges: int, scores: dict[tuple[int, int], float],
                       cut_cost: float = CUT_COST) -> tuple[float, list[int], list[float]]:
     """Most probable way to cut: maximize the sum of piece scores minus ``cut_cost``
