@@ -130,28 +130,25 @@ def test_the_form_sets_the_reject_share_pen_mix_and_starting_model(models, monke
     assert config.classes == 11
 
 
-def test_starting_from_a_model_of_another_architecture_is_refused_in_words(models, monkeypatch):
+def refused_start(monkeypatch, arch: str, start_from: str) -> str:
+    """Start a run of ``arch`` from model ``start_from`` that must not start; the errors shown."""
     from mdr.app import jobs
 
     monkeypatch.setattr(jobs, "_job", None)
     monkeypatch.setattr(jobs, "start", lambda *a, **k: pytest.fail("the run must not start"))
     at = run_page()
-    next(s for s in at.selectbox if s.label == "Model").set_value("cnn-small")
-    next(s for s in at.selectbox if s.label == "Start from").set_value("mnist-copy")
+    next(s for s in at.selectbox if s.label == "Model").set_value(arch)
+    next(s for s in at.selectbox if s.label == "Start from").set_value(start_from)
     at.button(key="FormSubmitter:train_form-Start training").click().run()
-    assert any("is a cnn model: choose Model cnn" in e.value for e in at.error)
+    return " ".join(e.value for e in at.error)
+
+
+def test_starting_from_a_model_of_another_architecture_is_refused_in_words(models, monkeypatch):
+    assert "is a cnn model: choose Model cnn" in refused_start(monkeypatch, "cnn-small", "mnist-copy")
 
 
 def test_starting_from_a_reject_class_model_needs_its_images(models, monkeypatch):
-    from mdr.app import jobs
-
     card = json.loads((models / "mnist-copy" / "card.json").read_text())
     card["output"] = {"name": "logits", "shape": ["batch", 11]}
     (models / "mnist-copy" / "card.json").write_text(json.dumps(card))
-    monkeypatch.setattr(jobs, "_job", None)
-    monkeypatch.setattr(jobs, "start", lambda *a, **k: pytest.fail("the run must not start"))
-    at = run_page()
-    next(s for s in at.selectbox if s.label == "Model").set_value("cnn")
-    next(s for s in at.selectbox if s.label == "Start from").set_value("mnist-copy")
-    at.button(key="FormSubmitter:train_form-Start training").click().run()
-    assert any("has the 'not a single digit' output" in e.value for e in at.error)
+    assert "has the 'not a single digit' output" in refused_start(monkeypatch, "cnn", "mnist-copy")
