@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mdr.recognition.numeric import median
-from mdr.recognition.segment import Part, cut_paths, label_ink, piece_between
+from mdr.recognition.segment import Part, cut_paths, label_ink, piece_between, pieces_between
 from mdr.recognition.split_scoring import hole_count
 from tests.drawing import draw_number
 
@@ -102,3 +102,38 @@ def test_a_piece_has_no_more_holes_than_its_part():
         piece = piece_between(part, np.full(h, left) + wiggle, np.full(h, right) - wiggle)
         if piece is not None:
             assert hole_count(piece.mask) <= holes
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_pieces_between_all_paths_at_once_are_piece_betweens(seed):
+    mask = random_ink(seed, (70, 150))
+    ys, xs = np.nonzero(mask)
+    crop = np.ascontiguousarray(mask[ys.min():ys.max() + 1, xs.min():xs.max() + 1])
+    h, w = crop.shape
+    part = Part((11, 7, w, h), crop, (1, 2))
+    rng = np.random.default_rng(seed)
+    cuts = sorted(rng.choice(np.arange(1, w - 1), min(8, w - 2), replace=False).tolist())
+    paths = [None] + cut_paths(crop, cuts, int(rng.integers(1, 5))) + [None]
+    spans = [(i, j) for i in range(len(paths)) for j in range(i + 1, len(paths)) if (i, j) != (0, len(paths) - 1)]
+    for (i, j), fast in zip(spans, pieces_between(part, paths, spans)):
+        plain = piece_between(part, paths[i], paths[j])
+        if plain is None:
+            assert fast is None
+        else:
+            assert fast.box == plain.box and fast.labels == plain.labels
+            assert fast.mask.dtype == plain.mask.dtype and np.array_equal(fast.mask, plain.mask)
+            assert fast.mask.flags.c_contiguous
+
+
+def test_pieces_between_crossing_paths_are_piece_betweens():
+    """Paths that cross (a right path left of the left one on some rows) keep nothing there."""
+    mask = random_ink(3, (60, 120))
+    part = Part((0, 0, 120, 60), mask, (1,))
+    rng = np.random.default_rng(5)
+    paths = [None] + [np.clip(x + rng.integers(-30, 31, 60), 0, 119) for x in (20, 40, 60, 80, 100)] + [None]
+    spans = [(i, j) for i in range(7) for j in range(i + 1, 7) if (i, j) != (0, 6)]
+    for (i, j), fast in zip(spans, pieces_between(part, paths, spans)):
+        plain = piece_between(part, paths[i], paths[j])
+        assert (fast is None) == (plain is None)
+        if plain is not None:
+            assert fast.box == plain.box and np.array_equal(fast.mask, plain.mask)

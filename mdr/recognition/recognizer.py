@@ -20,7 +20,7 @@ from mdr.recognition.normalize import normalize_digit
 from mdr.recognition.preprocess import binarize, decide_polarity, rescale_for_work, to_grey
 from mdr.recognition.results import Digit, Recognition, SplitCandidate, SplitDecision
 from mdr.recognition.segment import (Part, cut_paths, estimate_stroke_width, group_lines, label_ink,
-                                     may_hold_two, merge_components, needs_split, piece_between, remove_specks,
+                                     may_hold_two, merge_components, needs_split, pieces_between, remove_specks,
                                      split_candidates, typical_width)
 from mdr.recognition.split_scoring import (CUT_COST, SIDE_HOLES_COST, best_segmentation, has_side_by_side_holes,
                                            hole_count, piece_spans, width_penalty)
@@ -228,10 +228,10 @@ class _Run:
         paths = [None] + cut_paths(part.mask, [x for x, _ in cuts], band) + [None]
         edges = [0] + [x for x, _ in cuts] + [w]
         pieces = {(0, len(edges) - 1): part}  # the whole part, already read
-        for i, j in piece_spans([x for x, _ in cuts], w, h)[1:]:
-            piece = piece_between(part, paths[i], paths[j])
+        spans = piece_spans([x for x, _ in cuts], w, h)[1:]
+        for span, piece in zip(spans, pieces_between(part, paths, spans)):
             if piece is not None:
-                pieces[(i, j)] = piece
+                pieces[span] = piece
         return _SplitPlan(part, cuts, edges, pieces, paths, hole_count(part.mask) >= 2)
 
     def _read_pieces(self, plans: list["_SplitPlan"]) -> dict[int, tuple]:
