@@ -46,6 +46,8 @@ HELP = {
     "pen_styles": "mnist+pen: chance a pen 0, 1 or 7 is re-written slashed, flagged or crossed",
     "reject_fraction": "share of training images that are not one digit (touching pairs, parts, fragments): "
                        "an 11th output class for the split search (0: a 10-class model)",
+    "reject_ones": "chance that a touching pair among the not-one-digit images has a 1 as one of its digits "
+                   "(a 1 leaning on its neighbour)",
     "seed": "random seed (runs on the CPU are repeatable)",
     "device": "auto (CUDA when available), cpu or cuda",
     "threads": "CPU threads for torch (0: torch's default)",
