@@ -7,7 +7,12 @@ import numpy as np
 # Strokes in a unit box (x right, y down), each a list of points.
 STROKES: dict[str, list[list[tuple[float, float]]]] = {
     "0": [[(0.5 + 0.42 * np.cos(t), 0.5 + 0.48 * np.sin(t)) for t in np.linspace(0, 2 * np.pi, 40)]],
+    "0_slashed": [[(0.5 + 0.42 * np.cos(t), 0.5 + 0.48 * np.sin(t)) for t in np.linspace(0, 2 * np.pi, 40)],
+                  [(0.05, 1.08), (0.95, -0.08)]],
+    "0_upright_bar": [[(0.5 + 0.42 * np.cos(t), 0.5 + 0.48 * np.sin(t)) for t in np.linspace(0, 2 * np.pi, 40)],
+                      [(0.52, 1.1), (0.48, -0.1)]],
     "1": [[(0.35, 0.15), (0.55, 0.0), (0.55, 1.0)]],
+    "1_flag_foot": [[(0.15, 0.3), (0.55, 0.0), (0.55, 1.0)], [(0.2, 1.0), (0.9, 1.0)]],
     "4": [[(0.6, 0.0), (0.05, 0.65), (0.95, 0.65)], [(0.7, 0.25), (0.7, 1.0)]],
     "5_lifted_bar": [[(0.2, 0.12), (0.15, 0.48), (0.5, 0.4), (0.85, 0.58), (0.85, 0.85),
                       (0.5, 1.0), (0.1, 0.9)],

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mdr.corrections.store import CorrectionStore
+from number_images import compose_number, layout, library_reading
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "1_Recognize.py")
 
@@ -48,7 +49,10 @@ def test_it_was_right_saves_a_positive_example(store_home, number_png):
     at = submit(read_upload(number_png, "38\n619"), "It was right")
     assert any("Saved as correction #" in s.value for s in at.success)
     (saved,) = CorrectionStore().list()
-    assert saved.true_number == "38\n619" and not saved.misread and len(saved.digits) == 5
+    # "It was right": the number read is saved as the true one (the 9: see library_reading)
+    read = library_reading(compose_number("38\n619"))
+    assert layout(read) == [2, 3]
+    assert saved.true_number == saved.read_number == read and not saved.misread and len(saved.digits) == 5
 
 
 def test_a_number_with_letters_is_refused_and_nothing_is_saved(store_home, number_png):

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import fake_canvas
-from number_images import compose_number
+from number_images import compose_number, layout, library_reading
 from test_app_recognize import shown_number
 from mdr.app import reading, recognize_view
 
@@ -92,7 +92,8 @@ def test_clear_then_a_new_drawing_is_read(page, browser):
     at.button[1].click().run()  # Clear: the browser still reports the old drawing
     assert shown_number(at) is None
     at = send(at, browser, "9", 1)
-    assert shown_number(at) == "9"
+    assert shown_number(at) == library_reading(canvas_picture("9"))  # the new drawing, not 71
+    assert layout(shown_number(at)) == [1]
 
 
 def test_an_upload_is_not_replaced_by_an_unchanged_drawing(page, browser, number_png):

@@ -42,6 +42,24 @@ def test_reject_samples_are_the_same_for_the_same_seed():
     assert not all(np.array_equal(a.image, b.image) for a, b in zip(first, other))
 
 
+def test_reject_ones_puts_a_1_in_every_pair_and_zero_changes_nothing():
+    from mdr.data.mnist import load_split
+
+    _, mnist_labels = load_split("train")
+    pen_labels = {d.index: d.label for d in pen.cached_pen().digits}
+    samples = reject.reject_samples(reject.RejectMix(count=40, seed=4, ones=1.0))
+    pairs = [s for s in samples if s.kind in ("pair", "neighbour")]
+    assert pairs
+    for s in pairs:
+        labels = [pen_labels[i] if s.source == "pen" else int(mnist_labels[i]) for i in s.parts]
+        assert 1 in labels, (s.kind, s.source, labels)
+    plain = reject.reject_samples(reject.RejectMix(count=12, seed=5))
+    zero = reject.reject_samples(reject.RejectMix(count=12, seed=5, ones=0.0))
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(plain, zero))
+    with pytest.raises(ValueError, match="reject_ones"):
+        TrainConfig(reject_fraction=0.2, reject_ones=1.5).check()
+
+
 def test_touching_pair_is_one_connected_blob():
     digits = pen.digits_of(pen.cached_pen(), pen.split_writers(pen.cached_pen().writers).train)
     a = pen.draw_pen_digit(digits[0], 100, 12).coverage

@@ -47,6 +47,8 @@ HELP = {
     "pen_styles": "mnist+pen: chance a pen 0, 1 or 7 is re-written slashed, flagged or crossed",
     "reject_fraction": "share of training images that are not one digit (touching pairs, parts, fragments): "
                        "an 11th output class for the split search (0: a 10-class model)",
+    "reject_ones": "chance that a touching pair among the not-one-digit images has a 1 as one of its digits "
+                   "(a 1 leaning on its neighbour)",
     "corrections": "fine-tune on your saved corrections (with --from-model NAME, default the active model): "
                    "a short run on a slice of MNIST plus the correction digits, then a before/after report",
     "corrections_share": "share of the training images that are correction digits (repeated, augmented)",

@@ -69,6 +69,10 @@ class TrainConfig:
     """Share of the training images that are "not a single digit" (class 10: touching pairs,
     parts of digits, fragments; :mod:`mdr.training.reject`). 0 trains today's 10-class model;
     above 0 the network gets an 11th output the recognizer's split search reads as evidence."""
+    reject_ones: float = 0.0
+    """Chance that a touching pair (or a digit with a chunk of its neighbour) among those images
+    has a 1 as one of its digits: a 1 leaning on its neighbour, which otherwise reads as the
+    neighbour alone ("41" as "4"). 0: both digits drawn at random."""
 
     corrections: bool = False
     """Also train on the digits of the saved corrections (:mod:`mdr.training.corrections_mix`),
@@ -108,6 +112,8 @@ class TrainConfig:
             raise ValueError(f"data_mix must be one of {', '.join(DATA_MIXES)}, not {self.data_mix!r}.")
         if not 0 <= self.reject_fraction < 0.5:
             raise ValueError("reject_fraction is a share of the training images: from 0 to below 0.5.")
+        if not 0 <= self.reject_ones <= 1:
+            raise ValueError("reject_ones is a probability: between 0 and 1.")
         if not 0 <= self.pen_styles <= 1:
             raise ValueError("pen_styles is a probability: between 0 and 1.")
         if not 0 < self.corrections_share < 0.9:

@@ -206,7 +206,8 @@ def load_training_data(config: TrainConfig, device: torch.device) -> TrainingDat
         from mdr.training.reject import RejectMix, reject_training_images
 
         count = int(round(config.reject_fraction / (1 - config.reject_fraction) * len(x_train)))
-        reject_x, reject = reject_training_images(RejectMix(count, config.seed, config.pen_split_seed),
+        reject_x, reject = reject_training_images(RejectMix(count, config.seed, config.pen_split_seed,
+                                                            ones=config.reject_ones),
                                                   config.data_dir)
         x_train = np.concatenate([x_train, reject_x])
         y_train = np.concatenate([y_train, np.full(len(reject_x), REJECT_CLASS, np.int64)])

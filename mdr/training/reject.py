@@ -46,6 +46,10 @@ class RejectMix:
     brush: tuple[int, int] = PEN_BRUSH
     height: tuple[int, int] = PEN_HEIGHT
     max_brush_ratio: float = 0.34
+    ones: float = 0.0
+    """Chance that one of the two digits of a pair or neighbour image is a 1 (either side):
+    a 1 leaning on its neighbour reads as that neighbour alone unless it is taught as not one digit.
+    0 draws both digits at random (and the same images as before this knob)."""
 
 
 @dataclass(frozen=True)
@@ -69,14 +73,25 @@ class _Digits:
         self.pen = digits_of(pen, self.split.train)
         self.mnist_images, self.mnist_labels = load_split("train", data_dir)
         self._strokes: dict[int, object] = {}
+        self._pen_of: dict[int, list] = {}
+        self._mnist_of: dict[int, np.ndarray] = {}
 
-    def draw(self, source: str, height: float, brush: int, rng: np.random.Generator):
-        """(coverage, label, index, writer or None) of a random digit of ``source``."""
+    def draw(self, source: str, height: float, brush: int, rng: np.random.Generator,
+             label: int | None = None):
+        """(coverage, label, index, writer or None) of a random digit of ``source``
+        (of ``label`` when given)."""
         if source == "pen":
-            digit = self.pen[int(rng.integers(len(self.pen)))]
+            pool = self.pen if label is None else self._pen_of.setdefault(
+                label, [d for d in self.pen if d.label == label])
+            digit = pool[int(rng.integers(len(pool)))]
             return draw_pen_digit(digit, height, brush).coverage, digit.label, digit.index, digit.writer
+        if label is not None and label not in self._mnist_of:
+            self._mnist_of[label] = np.flatnonzero(self.mnist_labels == label)
         for _ in range(20):
-            index = int(rng.integers(len(self.mnist_images)))
+            if label is None:
+                index = int(rng.integers(len(self.mnist_images)))
+            else:
+                index = int(self._mnist_of[label][int(rng.integers(len(self._mnist_of[label])))])
             if index not in self._strokes:
                 self._strokes[index] = stroke_digit(self.mnist_images[index], int(self.mnist_labels[index]), index)
             digit = self._strokes[index]
@@ -143,7 +158,10 @@ def make_reject(kind: str, source: str, digits: _Digits, mix: RejectMix,
                 rng: np.random.Generator) -> RejectSample | None:
     """One reject image of ``kind`` from ``source`` digits; None when nothing readable is left."""
     height, brush = _brush_and_height(mix, rng)
-    a, label, index, writer = digits.draw(source, height, brush, rng)
+    one = None  # which of the two digits of a pair is a 1 (0: first drawn, 1: second)
+    if kind in ("pair", "neighbour") and mix.ones > 0 and rng.random() < mix.ones:
+        one = int(rng.integers(2))
+    a, label, index, writer = digits.draw(source, height, brush, rng, 1 if one == 0 else None)
     parts, writers = [index], [writer]
     if kind == "part" or kind == "fragment":
         for _ in range(5):
@@ -154,7 +172,7 @@ def make_reject(kind: str, source: str, digits: _Digits, mix: RejectMix,
         coverage = _crop_part(a, rng) if kind == "part" else _crop_fragment(a, rng)
     else:
         factor = float(rng.uniform(0.65, 1.35)) if rng.random() < 0.5 else 1.0
-        b, _, b_index, b_writer = digits.draw(source, height * factor, brush, rng)
+        b, _, b_index, b_writer = digits.draw(source, height * factor, brush, rng, 1 if one == 1 else None)
         parts.append(b_index)
         writers.append(b_writer)
         deep = rng.random() < 0.25
