@@ -30,6 +30,7 @@ import platform
 import sys
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -369,9 +370,11 @@ def main(argv: list[str] | None = None) -> int:
     sizes = QUICK if args.quick else FULL
     started = time.perf_counter()
     header = (f"# Benchmarks{' (quick)' if args.quick else ''}\n\n"
-              f"Machine: {machine()}. Model: `{model_name()}`. "
-              f"Command: `python -m bench{' --quick' if args.quick else ''}`. Each command rewrites only "
-              "the sections it measured (named in them); the others are kept.\n")
+              f"Machine: {machine()}. Command: `python -m bench{' --quick' if args.quick else ''}`. "
+              "Each section ends with the model it measured and the day; `--sections` re-runs some and "
+              "keeps the others.\n")
+    # A run of some sections keeps the file's header: it describes the sections it does not re-run.
+    header = header if set(args.sections) == set(SECTIONS) else None
     everything, sections = {}, {}
     for name in args.sections:
         title, run = RUNNERS[name]
@@ -379,7 +382,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"... {title}", file=sys.stderr, flush=True)
         text, data = run(sizes, args.data)
         everything[name] = data
-        sections[title] = f"{text}\n\n_({time.perf_counter() - section_start:.0f} s)_"
+        sections[title] = (f"{text}\n\n_(model `{model_name()}`, {date.today().isoformat()}, "
+                           f"{time.perf_counter() - section_start:.0f} s)_")
         print(f"## {title}\n\n{text}\n", flush=True)
         write_sections(args.out, sections, header)
     print(f"Total: {time.perf_counter() - started:.0f} s.", file=sys.stderr)

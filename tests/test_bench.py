@@ -34,7 +34,7 @@ def report(tmp_path_factory):
     folder = tmp_path_factory.mktemp("bench")
     out, figures = folder / "results.md", folder / "results.json"
     done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(out), "--json", str(figures)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          cwd=ROOT, capture_output=True, text=True, timeout=1500,
                           env={**os.environ, "MDR_DATA_DIR": str(DATA)})
     assert done.returncode == 0, done.stderr[-3000:]
     text = out.read_text()
@@ -48,6 +48,22 @@ def test_every_section_is_written(report):
     assert sorted(sections) == ["1", "2", "3", "4", "5", "6", "9"]
     assert set(figures) == {"accuracy", "latency", "throughput", "training", "memory", "pen", "finetune"}
     assert "## 1. Recognition accuracy" in stdout  # printed as well as written
+    model = json.loads((ROOT / "models" / "active.json").read_text())["name"]
+    for number, body in sections.items():
+        assert re.search(rf"_\(model `{re.escape(model)}`, \d{{4}}-\d\d-\d\d, \d+ s\)_\s*$", body), number
+
+
+def test_a_run_of_some_sections_keeps_the_header_and_the_other_sections(tmp_path):
+    out = tmp_path / "results.md"
+    out.write_text("# Benchmarks\n\nA header of its own.\n\n## 1. Recognition accuracy on canvas-like numbers\n\n"
+                   "kept\n\n## 5. Peak memory\n\nold\n")
+    done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--sections", "memory", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "MDR_DATA_DIR": str(DATA)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = out.read_text()
+    assert text.startswith("# Benchmarks\n\nA header of its own.") and "\nkept\n" in text
+    assert "\nold\n" not in text and "## 5. Peak memory" in text
 
 
 def test_accuracy_table_has_every_condition(report):
