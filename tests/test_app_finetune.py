@@ -87,3 +87,13 @@ def test_a_finetuned_models_results_show_before_and_after(models, home, monkeypa
     rows = {r["measure"]: (r["before"], r["after"]) for r in table.to_dict("records")}
     assert rows["Held-out drawings (3): exact"] == ("0.0%", "100.0%")
     assert rows["MNIST test (int8)"] == ("99.71%", "99.65%")
+
+
+def test_a_run_without_a_validation_split_says_so_in_its_chart():
+    from mdr.app.train_view import curves_figure
+
+    snap = jobs.JobSnapshot(name="x", config={"val_size": 0, "corrections": True}, started=0.0, epochs=1)
+    titles = [a.text for a in curves_figure(snap).layout.annotations]
+    assert "No validation split (all images train)" in titles
+    snap = jobs.JobSnapshot(name="x", config={"val_size": 5000}, started=0.0, epochs=1)
+    assert "Validation accuracy" in [a.text for a in curves_figure(snap).layout.annotations]

@@ -138,11 +138,14 @@ def start_run(config: TrainConfig, name: str, activate: bool = True, measure: bo
 # The run
 # --------------------------------------------------------------------------
 def curves_figure(snap: jobs.JobSnapshot):
-    """Training loss (left axis) and validation accuracy per epoch (right axis)."""
+    """Training loss (left axis) and validation accuracy per epoch (right axis); a run without a
+    validation split (a fine-tune) says so instead of drawing an empty chart."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("Training loss", "Validation accuracy"))
+    validated = snap.config.get("val_size", 1) != 0
+    figure = make_subplots(rows=1, cols=2, subplot_titles=(
+        "Training loss", "Validation accuracy" if validated else "No validation split (all images train)"))
     figure.add_trace(go.Scatter(x=snap.loss_steps, y=snap.loss, mode="lines+markers", name="training loss",
                                 line=dict(color=ACCENT), marker=dict(size=4),
                                 hovertemplate="step %{x}: loss %{y:.4f}<extra></extra>"), row=1, col=1)
@@ -172,7 +175,9 @@ def show_run(snap: jobs.JobSnapshot) -> None:
     metrics[1].metric("Step", f"{snap.step:,} / {snap.total_steps:,}" if snap.total_steps else "—")
     metrics[2].metric("Training loss", f"{snap.loss[-1]:.4f}" if snap.loss else "—")
     metrics[3].metric("Validation accuracy", percent(snap.val_acc[-1]) if snap.val_acc else "—",
-                      help="5,000 training images held out; measured after each epoch.")
+                      help=f"{snap.config.get('val_size', 5000):,} training images held out; measured after each "
+                           "epoch." if snap.config.get("val_size", 1) else
+                      "This run holds no MNIST images out (a fine-tune is judged on held-out corrections).")
     st.plotly_chart(curves_figure(snap), width="stretch", config={"displayModeBar": False})
 
     if snap.active:
