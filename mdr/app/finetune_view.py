@@ -85,28 +85,6 @@ def finetune_section(start_run) -> None:
     start_run(config, name.strip(), activate, measure=False)
 
 
-def _rows(report: dict[str, Any]) -> list[tuple[str, float | None, float | None]]:
-    def value(entry: dict[str, Any], *path: str) -> float | None:
-        for key in path:
-            entry = entry.get(key) if isinstance(entry, dict) else None
-        return entry
-
-    before, after = report["before"], report["after"]
-    rows = []
-    if report.get("heldout_drawings"):
-        rows += [(f"Held-out drawings ({report['heldout_drawings']}): exact", value(before, "heldout", "exact"),
-                  value(after, "heldout", "exact")),
-                 ("Held-out drawings: per digit", value(before, "heldout", "digits"), value(after, "heldout", "digits"))]
-    rows.append((f"Trained drawings ({report['train_drawings']}): exact", value(before, "trained", "exact"),
-                 value(after, "trained", "exact")))
-    rows.append(("MNIST test (int8)", before.get("mnist_int8"), after.get("mnist_int8")))
-    if "pen" in before:
-        rows += [(f"Other people's numbers ({report['pen_numbers']}): exact", value(before, "pen", "exact"),
-                  value(after, "pen", "exact")),
-                 ("Other people's numbers: per digit", value(before, "pen", "digits"), value(after, "pen", "digits"))]
-    return rows
-
-
 def report_figure(rows: list[tuple[str, float | None, float | None]], base: str, model: str):
     """Before and after, side by side per measure."""
     import plotly.graph_objects as go
@@ -130,15 +108,13 @@ def finetune_report(card: dict[str, Any], key: str) -> None:
     report = card.get("finetune")
     if not report:
         return
-    rows = _rows(report)
+    from mdr.models.finetune import percent, report_rows
+
+    rows = report_rows(report)
     st.markdown(f"**Before and after the fine-tune** on your corrections (from `{report['base']}`)")
     import pandas as pd
 
-    def pct(v, digits: int = 1):
-        return "—" if v is None else f"{v * 100:.{digits}f}%"
-
-    st.dataframe(pd.DataFrame([{"measure": label, "before": pct(b, 2 if "MNIST" in label else 1),
-                                "after": pct(a, 2 if "MNIST" in label else 1),
+    st.dataframe(pd.DataFrame([{"measure": label, "before": percent(b, label), "after": percent(a, label),
                                 "change": "—" if a is None or b is None else f"{(a - b) * 100:+.2f} points"}
                                for label, b, a in rows]), hide_index=True)
     st.plotly_chart(report_figure(rows, report["base"], report["model"]), width="stretch",

@@ -124,27 +124,41 @@ def add_report(name: str, report: dict[str, Any]) -> dict[str, Any]:
     return card
 
 
+def report_rows(report: dict[str, Any]) -> list[tuple[str, float | None, float | None]]:
+    """(measure, before, after) for each figure of ``report``, as the page and the command line show them."""
+    def value(entry: dict[str, Any], *path: str) -> float | None:
+        for key in path:
+            entry = entry.get(key) if isinstance(entry, dict) else None
+        return entry
+
+    def row(label: str, *path: str) -> tuple[str, float | None, float | None]:
+        return label, value(report["before"], *path), value(report["after"], *path)
+
+    rows = []
+    if report.get("heldout_drawings"):
+        rows += [row(f"Held-out drawings ({report['heldout_drawings']}): exact", "heldout", "exact"),
+                 row("Held-out drawings: per digit", "heldout", "digits")]
+    rows.append(row(f"Trained drawings ({report['train_drawings']}): exact", "trained", "exact"))
+    rows.append(row("MNIST test (int8)", "mnist_int8"))
+    if "pen" in report["before"]:
+        rows += [row(f"Other people's numbers ({report['pen_numbers']}): exact", "pen", "exact"),
+                 row("Other people's numbers: per digit", "pen", "digits")]
+    return rows
+
+
+def percent(value: float | None, label: str = "") -> str:
+    """A figure of the report in words: two decimals for MNIST, where changes are small."""
+    return "—" if value is None else f"{value * 100:.{2 if 'MNIST' in label else 1}f}%"
+
+
 def report_lines(report: dict[str, Any]) -> list[str]:
     """The report as lines of text, before -> after, for the command line."""
-    def pct(value) -> str:
-        return "—" if value is None else f"{value:.1%}"
-
-    def row(what: str, get) -> str:
-        return f"  {what:34s} {pct(get(report['before'])):>7s} -> {pct(get(report['after'])):>7s}"
-
     lines = [f"Before ({report['base']}) -> after ({report['model']}):"]
-    if report["heldout_drawings"]:
-        lines.append(row(f"held-out drawings ({report['heldout_drawings']}), exact",
-                         lambda e: (e["heldout"] or {}).get("exact")))
-        lines.append(row("held-out drawings, per digit", lambda e: (e["heldout"] or {}).get("digits")))
-    else:
+    if not report["heldout_drawings"]:
         lines.append("  held-out drawings: none (save more corrections to keep some out)")
-    lines.append(row(f"trained drawings ({report['train_drawings']}), exact",
-                     lambda e: (e["trained"] or {}).get("exact")))
-    lines.append(row("MNIST test, int8", lambda e: e["mnist_int8"]))
-    if "pen" in report["before"]:
-        lines.append(row(f"pen numbers ({report['pen_numbers']}), exact", lambda e: e["pen"]["exact"]))
-        lines.append(row("pen numbers, per digit", lambda e: e["pen"]["digits"]))
+    for label, before, after in report_rows(report):
+        label = label[0].lower() + label[1:]
+        lines.append(f"  {label:38s} {percent(before, label):>7s} -> {percent(after, label):>7s}")
     if not report["mnist_drop_ok"]:
         lines.append(f"  Warning: MNIST test accuracy dropped by {report['mnist_drop']:.2%} "
                      f"(more than {MNIST_DROP_LIMIT:.1%}).")
