@@ -11,7 +11,7 @@ import importlib
 import sys
 
 COMMANDS = ["recognize", "evaluate", "train", "canvas_eval", "pen_eval", "models", "activate", "export", "quantize",
-            "compare", "serve", "download", "corrections"]
+            "compare", "serve", "download", "corrections", "train_strip"]
 
 
 def build_parser() -> argparse.ArgumentParser:

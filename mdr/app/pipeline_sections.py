@@ -126,8 +126,12 @@ def _splitting(shown: Explained) -> None:
                     f"{decision.reason}")
         with _beside(pp.split_picture(recognition, decision), "numbered cuts tried; thick orange: cut made"):
             _table(pv.split_table(decision), rows=len(decision.candidates) + 1, most=None)
-            st.caption("Score: how well the best reading of the part that uses the cut fits "
-                       "(higher is better).")
+            if decision.strip is None:
+                st.caption("Score: how well the best reading of the part that uses the cut fits "
+                           "(higher is better).")
+        if decision.strip is not None:
+            st.markdown(pv.describe_strip(decision))
+            _chart(pv.strip_figure(decision))
 
 
 def _reading_order(shown: Explained) -> None:

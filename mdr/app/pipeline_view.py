@@ -144,6 +144,41 @@ def split_table(decision: SplitDecision) -> pd.DataFrame:
     return table
 
 
+def strip_figure(decision: SplitDecision):
+    """The strip reader's evidence across a part: per column band, how likely each digit it read
+    is to start there, and "no new digit" (the blank) in grey; each digit marked at its peak."""
+    import plotly.graph_objects as go
+
+    evidence = decision.strip
+    figure = go.Figure()
+    frames = np.asarray(evidence.frame_probabilities, dtype=float) * 100
+    x = evidence.frame_x
+    figure.add_trace(go.Scatter(x=x, y=frames[:, 10], name="no new digit", mode="lines",
+                                line=dict(color=MUTED, dash="dot"),
+                                hovertemplate="x=%{x:.0f}: no new digit %{y:.0f}%<extra></extra>"))
+    for digit in sorted(set(int(c) for c in evidence.text)):
+        figure.add_trace(go.Scatter(x=x, y=frames[:, digit], name=f"digit {digit}", mode="lines",
+                                    hovertemplate=f"x=%{{x:.0f}}: {digit} %{{y:.0f}}%<extra></extra>"))
+    for text, peak, confidence in zip(evidence.text, evidence.peaks, evidence.confidences):
+        figure.add_annotation(x=peak, y=100 * confidence, text=f"<b>{text}</b>", showarrow=False, yshift=12,
+                              font=dict(color=DARK, size=16))
+    figure.update_yaxes(range=[0, 115], ticksuffix="%", title="probability")
+    figure.update_xaxes(title="x in the working image (px)")
+    figure.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10),
+                         legend=dict(orientation="h", y=1.12, x=0))
+    return figure
+
+
+def describe_strip(decision: SplitDecision) -> str:
+    evidence = decision.strip
+    if not evidence.text:
+        return "The strip reader saw no digit in this part; it is read as one digit."
+    sure = ", ".join(f"{d} {c:.0%}" for d, c in zip(evidence.text, evidence.confidences))
+    return (f"The strip reader reads this part as **{evidence.text}** ({len(evidence.text)} "
+            f"digit{'s' if len(evidence.text) != 1 else ''}; how sure of each: {sure}). "
+            + ("Each cut goes through the least ink between two digits' peaks." if len(evidence.text) > 1 else ""))
+
+
 def describe_splits(recognition: Recognition, config: RecognizerConfig) -> str:
     if not config.split_enabled:
         return "Splitting is switched off: every part is read as one digit."

@@ -30,6 +30,9 @@ ONNX_FILES = {
     "int8-dynamic": "model.int8-dynamic.onnx",
 }
 CHECKPOINT = "model.pt"
+STRIP_FILES = {"fp32": "strip.onnx", "int8": "strip.int8.onnx"}
+"""A model's strip reader (touching digits read as a string), when it has one."""
+STRIP_CHECKPOINT = "strip.pt"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -183,6 +186,13 @@ def onnx_path(name_or_path: str | Path, precision: str = "int8") -> Path:
     return model_dir(str(name_or_path)) / ONNX_FILES[precision]
 
 
+def strip_path(name_or_path: str | Path, precision: str = "int8") -> Path:
+    """Where the strip reader of a model (a name, or the path of one of its .onnx files) lies;
+    int8-dynamic models use the int8 reader."""
+    folder = onnx_path(name_or_path, "fp32").parent
+    return folder / STRIP_FILES.get(precision, STRIP_FILES["int8"])
+
+
 def files_stamp(name: str) -> tuple:
     """(modification time in ns, size) of each ONNX file of ``name``, cheap to take on every request.
 
@@ -191,9 +201,10 @@ def files_stamp(name: str) -> tuple:
     reports it in words.
     """
     stamps: list[tuple[int, int] | None] = []
-    for precision in ONNX_FILES:
+    files = [lambda p=p: onnx_path(name, p) for p in ONNX_FILES] + [lambda p=p: strip_path(name, p) for p in STRIP_FILES]
+    for where in files:
         try:
-            stat = onnx_path(name, precision).stat()
+            stat = where().stat()
             stamps.append((stat.st_mtime_ns, stat.st_size))
         except (OSError, ModelError):
             stamps.append(None)

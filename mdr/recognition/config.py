@@ -56,6 +56,12 @@ class RecognizerConfig:
     """...as long as it is wider than this times its height."""
     use_reject: bool = True
     """False reads an 11-class model as a 10-class one (the digits renormalized): for comparison."""
+    use_strip_reader: bool = True
+    """With a model that has a strip reader, wide and doubtful parts are read as strings by it
+    (how many digits, and which) instead of by the cut search; False searches cuts as without one."""
+    strip_agreement: float = 1.0
+    """Weight of the strip reader's digit probabilities against the digit classifier's when a cut
+    piece is read (the product of the two, the strip reader's raised to this power; 0 ignores it)."""
     max_ink_fraction: float = 0.6
     """An image whose ink covers more than this is refused as 'all ink'."""
 

@@ -18,7 +18,9 @@ from mdr.recognition.config import DEFAULT_CONFIG, RecognizerConfig
 from mdr.errors import ModelError, NothingToReadError
 from mdr.recognition.normalize import normalize_digit
 from mdr.recognition.preprocess import binarize, decide_polarity, rescale_for_work, to_grey
-from mdr.recognition.results import Digit, Recognition, SplitCandidate, SplitDecision
+from mdr.recognition.results import Digit, Recognition, SplitCandidate, SplitDecision, StripEvidence
+from mdr.recognition.strip import (STRIP_HEIGHT, STRIP_PAD, StripReader, StripReading, greedy_decode,
+                                   load_strip_reader, strip_input)
 from mdr.recognition.segment import (Part, cut_paths, estimate_stroke_width, group_lines, label_ink,
                                      may_hold_two, merge_components, needs_split, pieces_between, remove_specks,
                                      split_candidates, typical_width)
@@ -56,6 +58,7 @@ class Recognizer:
                 self.warning = (f"The active model setting is broken ({problem}). "
                                 f"The shipped model '{registry.SHIPPED_MODEL}' is serving instead.")
         self._classifiers: dict[str, OnnxClassifier] = {}
+        self._strip_readers: dict[str, StripReader | None] = {}
         try:
             self.classifier(config.precision)
         except ModelError as error:
@@ -71,6 +74,21 @@ class Recognizer:
         if precision not in self._classifiers:
             self._classifiers[precision] = load_classifier(registry.onnx_path(self.model_name, precision))
         return self._classifiers[precision]
+
+    def strip_reader(self, precision: str | None = None) -> StripReader | None:
+        """The model's strip reader, or None when it has none. A broken strip file is reported in
+        :attr:`warning` and the cut search serves instead: the digits still read."""
+        precision = precision or self.config.precision
+        if precision not in self._strip_readers:
+            reader = None
+            path = registry.strip_path(self.model_name, precision)
+            if path.is_file():
+                try:
+                    reader = load_strip_reader(path)
+                except ModelError as error:
+                    self.warning = f"{error} Touching digits are cut by searching instead."
+            self._strip_readers[precision] = reader
+        return self._strip_readers[precision]
 
     def classify(self, batch: np.ndarray, precision: str | None = None) -> np.ndarray:
         """Probabilities [N, 10] for 28x28 inputs (0..1, ink bright); [N, 11] with a model
@@ -202,10 +220,18 @@ class _Run:
         wide = [p for p in parts if needs_split(p, s["digit_height"], cfg, width)]
         doubtful = [p for p in parts if self.classes > DIGITS and not any(p is q for q in wide)
                     and may_hold_two(p, s["digit_height"], cfg)]
+        reader = self.recognizer.strip_reader(cfg.precision) if cfg.use_strip_reader else None
+        if reader is not None:  # a doubtful part is asked about only when the classifier doubts it too
+            doubtful = [p for p in doubtful if (reject_of(self.state["read_whole"][id(p)][1]) or 0.0)
+                        >= cfg.reject_split_level]
         if not wide and not doubtful:
             return parts
         order = {part.box: k for k, part in enumerate(sorted(wide + doubtful, key=lambda p: p.box[0]))}
         first = len(s["splits"])
+        if reader is not None:
+            result = self._split_by_strips(parts, wide + doubtful, reader)
+            s["splits"][first:] = sorted(s["splits"][first:], key=lambda d: order.get(d.box, 0))
+            return result
         wide = self._confident_whole(wide, doubtful)
         if not wide:
             return parts
@@ -218,6 +244,85 @@ class _Run:
                 result += self._decide(plan, readings)
         s["splits"][first:] = sorted(s["splits"][first:], key=lambda d: order.get(d.box, 0))
         return result
+
+    def _split_by_strips(self, parts: list[Part], asked: list[Part], reader: StripReader) -> list[Part]:
+        """Read each asked part as a string; cut those that hold several digits where the
+        reader moved from one digit to the next, and read each piece with both models."""
+        s, cfg = self.state, self.config
+        with self.stage("strip"):
+            strips = [strip_input(p.mask, s["stroke_width"]) for p in asked]
+            frames = reader.frame_probabilities(strips)
+            readings = [greedy_decode(f, (strip.shape[1] - 2 * STRIP_PAD) / max(1, p.box[2]))
+                        for p, strip, f in zip(asked, strips, frames)]
+        result = [p for p in parts if not any(p is q for q in asked)]
+        cache = s["read_whole"]
+        pending: list[tuple[Part, StripReading, list[Part], list[int]]] = []
+        with self.stage("split"):
+            for part, reading in zip(asked, readings):
+                evidence = _evidence(part, reading)
+                probs = cache[id(part)][1]
+                whole = self._whole_score(part, probs)
+                if len(reading.digits) <= 1:
+                    said = ("no digit" if not reading.digits else f"one digit ({reading.text}, "
+                            f"{reading.digits[0].confidence:.0%})")
+                    s["splits"].append(SplitDecision(part.box, whole, [], [], whole,
+                                                     f"kept whole: the strip reader reads {said}",
+                                                     reject_of(probs), evidence))
+                    result.append(part)
+                    continue
+                cuts = self._strip_cuts(part, reading)
+                paths = [None] + cut_paths(part.mask, cuts, max(2, int(round(s["stroke_width"] / 2)))) + [None]
+                spans = [(k, k + 1) for k in range(len(paths) - 1)]
+                pieces = pieces_between(part, paths, spans)
+                if any(p is None for p in pieces):
+                    s["splits"].append(SplitDecision(part.box, whole, [], [], whole,
+                                                     f"kept whole: the strip reader reads {reading.text}, "
+                                                     "but a cut between them leaves no ink", reject_of(probs), evidence))
+                    result.append(part)
+                    continue
+                pending.append((part, reading, pieces, cuts))
+                candidates = [SplitCandidate(part.box[0] + x, "strip reader", float(reading.confidence),
+                                             [reading.digits[k].digit, reading.digits[k + 1].digit],
+                                             (paths[k + 1] + part.box[0]).tolist())
+                              for k, x in enumerate(cuts)]
+                s["splits"].append(SplitDecision(
+                    part.box, whole, candidates, list(range(len(cuts))), float(np.log(reading.confidence + 1e-6)),
+                    f"{len(reading.digits)} digits: the strip reader reads {reading.text} "
+                    f"({reading.confidence:.0%} sure of all of them)", reject_of(probs), evidence))
+        pieces_all = [piece for _, _, pieces, _ in pending for piece in pieces]
+        with self.stage("normalize"):
+            steps = [normalize_digit(p.mask, cfg, self._stroke_of(p)) for p in pieces_all]
+        probabilities = self.classify([st.final for st in steps])
+        k = 0
+        for part, reading, pieces, _ in pending:
+            for piece, digit in zip(pieces, reading.digits):
+                probs = _agree(probabilities[k], digit.probabilities, cfg.strip_agreement)
+                cache[id(piece)] = (steps[k], probs)
+                result.append(piece)
+                k += 1
+        return result
+
+    def _strip_cuts(self, part: Part, reading: StripReading) -> list[int]:
+        """Where to cut between each pair of digits the reader saw: the column of least ink
+        in the middle half of the stretch between their peaks."""
+        mask = part.mask > 0
+        w = mask.shape[1]
+        profile = mask.sum(axis=0).astype(np.float32)
+        peaks = [reading.part_x((d.frames[0] + d.frames[1]) / 2) for d in reading.digits]
+        cuts = []
+        for a, b in zip(peaks, peaks[1:]):
+            lo, hi = a + 0.25 * (b - a), a + 0.75 * (b - a)
+            lo, hi = int(np.clip(round(lo), 1, w - 1)), int(np.clip(round(hi), 1, w - 1))
+            if hi <= lo:
+                cuts.append(int(np.clip(round((a + b) / 2), 1, w - 1)))
+                continue
+            window = profile[lo:hi + 1]
+            best = np.flatnonzero(window == window.min())
+            cuts.append(lo + int(best[len(best) // 2]))
+        # Keep cuts strictly increasing, so every piece has columns.
+        for k in range(1, len(cuts)):
+            cuts[k] = max(cuts[k], cuts[k - 1] + 1)
+        return cuts
 
     def _plan(self, part: Part) -> "_SplitPlan":
         """Candidate cuts of ``part``, their paths, and the piece between each pair that may be one digit."""
@@ -396,6 +501,24 @@ def _best_sides(scores: dict[tuple[int, int], float]) -> tuple[dict[int, tuple],
         if i not in right or score > scores[right[i]]:
             right[i] = span
     return left, right
+
+
+def _evidence(part: Part, reading: StripReading) -> StripEvidence:
+    x0 = part.box[0]
+    frames = reading.frame_probabilities
+    return StripEvidence(reading.text, [d.confidence for d in reading.digits],
+                         [int(round(x0 + reading.part_x((d.frames[0] + d.frames[1]) / 2))) for d in reading.digits],
+                         [float(x0 + reading.part_x(k)) for k in range(len(frames))], frames)
+
+
+def _agree(classifier: np.ndarray, strip_digits: np.ndarray, weight: float) -> np.ndarray:
+    """A cut piece's probabilities: the classifier's digits times the strip reader's (raised to
+    ``weight``), renormalized to the mass the classifier gave the digits; the reject column kept."""
+    digits = classifier[:DIGITS] * np.power(np.maximum(strip_digits, 1e-6), weight)
+    mass = float(classifier[:DIGITS].sum())
+    out = classifier.astype(np.float32).copy()
+    out[:DIGITS] = digits / max(float(digits.sum()), 1e-12) * mass
+    return out
 
 
 def digit_score(probabilities: np.ndarray) -> float:

@@ -80,6 +80,24 @@ class SplitDecision:
     reason: str
     whole_reject: float | None = None
     """The model's "not a single digit" probability for the whole part (None: a 10-class model)."""
+    strip: "StripEvidence | None" = None
+    """What the strip reader read in the part (None: the model has none, or it was not asked)."""
+
+
+@dataclass
+class StripEvidence:
+    """The strip reader's reading of one part: the evidence a strip split decision rests on."""
+
+    text: str
+    """The digits it read, left to right ('' when it saw none)."""
+    confidences: list[float]
+    """Each digit's highest probability."""
+    peaks: list[int]
+    """Working-image x where each digit peaked."""
+    frame_x: list[float]
+    """Working-image x of each frame's centre."""
+    frame_probabilities: np.ndarray
+    """(frames, 11): the ten digits and "no new digit" (the blank), per frame."""
 
 
 @dataclass

@@ -1,0 +1,184 @@
+"""The strip reader: a part wider than one digit read as a string, without cutting it first.
+
+A part of touching digits is scaled to a fixed height and read left to right by a
+small convolutional network that gives, for every column band (frame), the
+probabilities of the ten digits and of "no new digit here" (the CTC blank).
+Greedy decoding (best class per frame, repeats merged, blanks dropped) gives
+the digits, where each one peaks, and how sure the reader is of each.
+This module stays free of torch: the network runs in ONNX Runtime.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+from mdr.errors import ModelError
+
+STRIP_HEIGHT = 32
+"""Rows of the reader's input."""
+STRIP_PAD = 2
+"""Empty rows above and below the ink (and columns either side)."""
+STRIP_STRIDE = 4
+"""Input columns per output frame."""
+MAX_STRIP_WIDTH = 512
+"""Wider inputs are squeezed to this width: no part of a drawing holds more than ~12 digits."""
+BLANK = 10
+"""The reader's last class: no new digit in this frame."""
+CLASSES = 11
+TARGET_STROKE = 3.2
+"""Stroke width, in strip pixels, the reader sees: a thicker brush is thinned to it."""
+
+
+def strip_input(mask: np.ndarray, stroke_width: float = 0.0) -> np.ndarray:
+    """The reader's input for a part's tight 0/255 ink crop: float32 (32, W), ink 1.
+
+    Height to 28 rows (aspect kept), 2 empty rows and columns around; a brush
+    much thicker than the reader was trained on is eroded towards its width.
+    """
+    h, w = mask.shape
+    inner = STRIP_HEIGHT - 2 * STRIP_PAD
+    scale = inner / max(1, h)
+    width = int(min(MAX_STRIP_WIDTH - 2 * STRIP_PAD, max(1, round(w * scale))))
+    small = cv2.resize(mask, (width, inner), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    small = small.astype(np.float32) / 255.0
+    if stroke_width > 0:
+        stroke = stroke_width * scale
+        if stroke > 2.0 * TARGET_STROKE:
+            radius = int(round((stroke - TARGET_STROKE) / 4))
+            if radius >= 1:
+                small = cv2.erode(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2))
+    out = np.zeros((STRIP_HEIGHT, width + 2 * STRIP_PAD), np.float32)
+    out[STRIP_PAD:STRIP_PAD + inner, STRIP_PAD:STRIP_PAD + width] = small
+    return out
+
+
+def frames_for(width: int) -> int:
+    """Output frames of an input ``width`` columns wide."""
+    return width // STRIP_STRIDE
+
+
+@dataclass(frozen=True)
+class StripDigit:
+    digit: int
+    confidence: float
+    """The highest probability the digit reached in its frames."""
+    frames: tuple[int, int]
+    """First and last frame (inclusive) where it was the best class."""
+    probabilities: np.ndarray
+    """The ten digits' probabilities (renormalized without the blank) at its peak frame."""
+
+
+@dataclass(frozen=True)
+class StripReading:
+    """What the strip reader saw in one part: its digits, and its per-frame evidence."""
+
+    digits: tuple[StripDigit, ...]
+    frame_probabilities: np.ndarray
+    """(frames, 11): digits 0-9 and the blank, per frame."""
+    scale: float
+    """Strip pixels per part pixel (frame k covers part columns around (k + 0.5) * stride / scale - pad)."""
+
+    @property
+    def text(self) -> str:
+        return "".join(str(d.digit) for d in self.digits)
+
+    @property
+    def confidence(self) -> float:
+        """How sure the reader is of the whole string: the product of its digits' confidences
+        (1.0 for an empty reading would be wrong: an empty reading is never sure)."""
+        if not self.digits:
+            return 0.0
+        return float(np.prod([d.confidence for d in self.digits]))
+
+    def part_x(self, frame: float) -> float:
+        """Column of the part at the centre of ``frame``."""
+        return ((frame + 0.5) * STRIP_STRIDE - STRIP_PAD) / self.scale
+
+
+def greedy_decode(probabilities: np.ndarray, scale: float = 1.0) -> StripReading:
+    """Best class per frame; runs of one digit are one digit, blanks separate repeats."""
+    best = probabilities.argmax(axis=1)
+    digits: list[StripDigit] = []
+    start = None
+    for k in range(len(best) + 1):
+        cls = int(best[k]) if k < len(best) else BLANK
+        if start is not None and (k == len(best) or cls != int(best[start])):
+            run = probabilities[start:k, int(best[start])]
+            peak = start + int(run.argmax())
+            row = probabilities[peak, :BLANK]
+            digits.append(StripDigit(int(best[start]), float(run.max()), (start, k - 1),
+                                     (row / max(float(row.sum()), 1e-12)).astype(np.float32)))
+            start = None
+        if start is None and cls != BLANK and k < len(best):
+            start = k
+    return StripReading(tuple(digits), probabilities, scale)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+class StripReader:
+    """One ONNX Runtime session of a strip reader file."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ModelError(f"The strip reader file {self.path} is missing.")
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        options.intra_op_num_threads = 1
+        try:
+            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        except Exception as e:  # noqa: BLE001 - ORT raises many types for bad files
+            raise ModelError(f"The strip reader {self.path.name} is not a valid ONNX model ({type(e).__name__}).") from None
+        inputs = self.session.get_inputs()
+        if len(inputs) != 1 or len(inputs[0].shape) != 4 or inputs[0].shape[2] != STRIP_HEIGHT:
+            raise ModelError(f"The strip reader {self.path.name} must take one [N, 1, {STRIP_HEIGHT}, W] input.")
+        self.input_name = inputs[0].name
+        try:
+            probe = self.session.run(None, {self.input_name: np.zeros((1, 1, STRIP_HEIGHT, 64), np.float32)})[0]
+        except Exception as e:  # noqa: BLE001
+            raise ModelError(f"The strip reader {self.path.name} failed on a test input ({type(e).__name__}).") from None
+        if probe.ndim != 3 or probe.shape[2] != CLASSES:
+            raise ModelError(f"The strip reader {self.path.name} gives {probe.shape} outputs; "
+                             f"it should give [N, frames, {CLASSES}].")
+
+    def frame_probabilities(self, strips: list[np.ndarray]) -> list[np.ndarray]:
+        """(frames, 11) probabilities for each (32, W) input, one model call per input
+        (inputs of different widths are not padded: padding would change the frames)."""
+        out = []
+        for strip in strips:
+            logits = self.session.run(None, {self.input_name: strip[None, None].astype(np.float32)})[0][0]
+            out.append(_softmax(logits.astype(np.float32)))
+        return out
+
+    def read(self, mask: np.ndarray, stroke_width: float = 0.0) -> StripReading:
+        strip = strip_input(mask, stroke_width)
+        probabilities = self.frame_probabilities([strip])[0]
+        return greedy_decode(probabilities, (STRIP_HEIGHT - 2 * STRIP_PAD) / max(1, mask.shape[0]))
+
+
+_READERS: dict[tuple[str, int, int], StripReader] = {}
+_LOCK = threading.Lock()
+
+
+def load_strip_reader(path: str | Path) -> StripReader:
+    """A shared session per file version (path, mtime, size), as for the digit classifier."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        raise ModelError(f"The strip reader file {path} is missing.") from None
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    with _LOCK:
+        if key not in _READERS:
+            _READERS[key] = StripReader(path)
+        return _READERS[key]

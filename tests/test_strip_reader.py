@@ -1,0 +1,193 @@
+"""The strip reader: its input and decoding, its training strips, its export, the recognizer
+reading touching digits with it, and a model that gets one from `python -m mdr train-strip`."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mdr.errors import ModelError
+from mdr.recognition.strip import (BLANK, CLASSES, STRIP_HEIGHT, STRIP_PAD, StripReader, greedy_decode,
+                                   strip_input)
+from test_reject import PAIRS, _pen_number
+
+ROOT = Path(__file__).resolve().parent.parent
+STRIP_MODEL = "mnist-pen-strips"
+needs_strip_model = pytest.mark.skipif(not (ROOT / "models" / STRIP_MODEL / "strip.int8.onnx").is_file(),
+                                       reason=f"models/{STRIP_MODEL} is not registered")
+
+
+def _frames(classes: list[int], sure: float = 0.9) -> np.ndarray:
+    frames = np.full((len(classes), CLASSES), (1 - sure) / (CLASSES - 1), np.float32)
+    frames[np.arange(len(classes)), classes] = sure
+    return frames
+
+
+def test_greedy_decoding_merges_repeats_and_a_blank_separates_equal_digits():
+    b = BLANK
+    reading = greedy_decode(_frames([b, 7, 7, b, 2, b, b, 2, 2, b]))
+    assert reading.text == "722"
+    assert [d.frames for d in reading.digits] == [(1, 2), (4, 4), (7, 8)]
+    assert reading.digits[0].probabilities.shape == (10,) and reading.digits[0].probabilities.argmax() == 7
+    assert reading.confidence == pytest.approx(0.9 ** 3)
+    assert greedy_decode(_frames([b, b, b])).text == "" and greedy_decode(_frames([b])).confidence == 0.0
+
+
+def test_strip_input_is_32_rows_with_the_aspect_kept_and_an_empty_border():
+    mask = np.zeros((100, 250), np.uint8)
+    mask[10:90, 20:230] = 255
+    strip = strip_input(mask)
+    assert strip.shape == (STRIP_HEIGHT, round(250 * 28 / 100) + 2 * STRIP_PAD)
+    assert strip.dtype == np.float32 and 0.0 <= strip.min() and strip.max() <= 1.0
+    assert not strip[:STRIP_PAD].any() and not strip[-STRIP_PAD:].any() and not strip[:, :STRIP_PAD].any()
+
+
+def test_a_thick_brush_is_thinned_towards_the_trained_width():
+    mask = np.zeros((100, 100), np.uint8)
+    mask[:, 30:70] = 255  # a 40 px stroke: 11 px in the strip
+    assert strip_input(mask, 40.0).sum() < strip_input(mask, 0.0).sum()
+
+
+def test_a_digit_classifier_file_is_refused_as_a_strip_reader_in_words():
+    with pytest.raises(ModelError, match="strip reader"):
+        StripReader(ROOT / "models" / "mnist-cnn" / "model.int8.onnx")
+    with pytest.raises(ModelError, match="missing"):
+        StripReader(ROOT / "models" / "mnist-cnn" / "strip.int8.onnx")
+
+
+def test_training_strips_are_labelled_with_the_digits_inside_each_part():
+    from mdr.training.strips import MIN_ASPECT, StripMix, make_strips
+
+    strips, texts, summary = make_strips(StripMix(numbers=60, seed=3))
+    assert len(strips) == len(texts) > 30
+    assert all(s.dtype == np.uint8 and s.shape[0] == STRIP_HEIGHT for s in strips)
+    assert all(t.isdigit() and 1 <= len(t) <= 6 for t in texts)
+    assert any(len(t) >= 3 for t in texts) and any(len(t) == 1 for t in texts)
+    # Only the training writers: the split is recorded and the strips are the same for the same seed.
+    assert summary["writer_split"]["eval_writers"] and summary["mix"]["seed"] == 3
+    again, texts_again, _ = make_strips(StripMix(numbers=60, seed=3))
+    assert texts_again == texts and all(np.array_equal(a, b) for a, b in zip(strips, again))
+    # A single digit narrower than MIN_ASPECT x its height is never asked about: never trained on.
+    assert all(len(t) > 1 or s.shape[1] - 2 * STRIP_PAD >= MIN_ASPECT * (STRIP_HEIGHT - 2 * STRIP_PAD) - 1
+               for s, t in zip(strips, texts))
+
+
+def test_a_short_training_run_learns_and_its_onnx_export_matches_torch(tmp_path):
+    import torch
+
+    from mdr.training.strip_reader import StripTrainConfig, export_strip_reader, quantize_strip_reader, \
+        train_strip_reader
+    from mdr.training.strips import StripMix, make_strips
+
+    config = StripTrainConfig(mix=StripMix(numbers=600, seed=5), epochs=3, threads=1)
+    result = train_strip_reader(config)
+    assert result.epochs_done == 3 and not result.stopped
+    assert np.mean(result.losses[-10:]) < 0.6 * np.mean(result.losses[:10]), result.losses
+    check, _, _ = make_strips(StripMix(numbers=20, seed=6))
+    diff = export_strip_reader(result.model, tmp_path / "strip.onnx", check)
+    assert diff < 1e-3
+    quantize_strip_reader(tmp_path / "strip.onnx", tmp_path / "strip.int8.onnx", check)
+    reader = StripReader(tmp_path / "strip.int8.onnx")
+    x = check[0].astype(np.float32) / 255
+    with torch.no_grad():
+        expected = torch.softmax(result.model(torch.from_numpy(x)[None, None]), -1)[0].numpy()
+    got = reader.frame_probabilities([x])[0]
+    assert got.shape == expected.shape and np.abs(got - expected).max() < 0.1
+
+
+# --- the registered model with a strip reader ----------------------------------------
+
+
+@needs_strip_model
+def test_touching_pen_digits_read_as_two_digits_with_the_strip_reader():
+    from mdr.recognition.recognizer import Recognizer
+
+    recognizer = Recognizer(STRIP_MODEL)
+    readings = [recognizer.recognize(_pen_number([[a, k], [b, k]], touching=True)) for k, (a, b) in enumerate(PAIRS)]
+    assert sum(len(r.number) == 2 for r in readings) >= 9, [r.number for r in readings]
+    assert sum(r.number == f"{a}{b}" for r, (a, b) in zip(readings, PAIRS)) >= 8
+    cut = [d for r in readings for d in r.splits if d.chosen]
+    assert cut and all(d.strip is not None and len(d.strip.text) == len(d.chosen) + 1 for d in cut)
+
+
+@needs_strip_model
+@pytest.mark.parametrize("label", [0, 4])
+def test_a_wide_single_digit_stays_one_digit_with_the_strip_reader(label):
+    from mdr.recognition.recognizer import Recognizer
+
+    recognizer = Recognizer(STRIP_MODEL)
+    readings = [recognizer.recognize(_pen_number([[label, k]], touching=False, widen=widen)).number
+                for k in range(6) for widen in (1.3, 1.6)]
+    assert all(len(r) == 1 for r in readings), readings
+    assert sum(r == str(label) for r in readings) >= 11
+
+
+@needs_strip_model
+def test_switching_the_strip_reader_off_gives_back_the_cut_search():
+    from dataclasses import replace
+
+    from mdr.recognition.config import DEFAULT_CONFIG
+    from mdr.recognition.recognizer import Recognizer
+
+    recognizer = Recognizer(STRIP_MODEL)
+    image = _pen_number([[2, 1], [3, 1], [8, 1]], touching=True)
+    with_reader = recognizer.recognize(image)
+    without = recognizer.recognize(image, replace(DEFAULT_CONFIG, use_strip_reader=False))
+    assert with_reader.splits[0].strip is not None and "strip" in with_reader.timings_ms
+    assert all(d.strip is None for d in without.splits) and "strip" not in without.timings_ms
+
+
+@needs_strip_model
+def test_a_broken_strip_file_is_reported_and_the_cut_search_reads_instead(tmp_path):
+    from mdr.recognition.recognizer import Recognizer
+
+    folder = tmp_path / "broken"
+    shutil.copytree(ROOT / "models" / STRIP_MODEL, folder)
+    (folder / "strip.int8.onnx").write_bytes(b"not a model")
+    recognizer = Recognizer(folder / "model.int8.onnx")
+    result = recognizer.recognize(_pen_number([[4, 2], [5, 2]], touching=True))
+    assert result.number.isdigit() and all(d.strip is None for d in result.splits)
+    assert "strip reader" in recognizer.warning and "searching" in recognizer.warning
+
+
+@needs_strip_model
+def test_the_pipeline_page_shows_the_strip_readers_evidence():
+    from mdr.app import pipeline_view as pv
+    from mdr.recognition.recognizer import Recognizer
+
+    result = Recognizer(STRIP_MODEL).recognize(_pen_number([[6, 3], [7, 3], [1, 3]], touching=True))
+    decision = next(d for d in result.splits if d.strip is not None and d.chosen)
+    text = pv.describe_strip(decision)
+    assert f"**{decision.strip.text}**" in text
+    figure = pv.strip_figure(decision)
+    names = [trace.name for trace in figure.data]
+    assert "no new digit" in names and all(f"digit {c}" in names for c in set(decision.strip.text))
+    assert [a.text for a in figure.layout.annotations] == [f"<b>{c}</b>" for c in decision.strip.text]
+    table = pv.split_table(decision)
+    assert (table["suggested by"] == "strip reader").sum() == len(decision.chosen)
+
+
+def test_train_strip_registers_a_new_model_and_leaves_the_active_one_serving(tmp_path):
+    env = {**__import__("os").environ, "MDR_MODELS_DIR": str(tmp_path / "models")}
+    shutil.copytree(ROOT / "models" / "mnist-cnn", tmp_path / "models" / "mnist-cnn")
+    (tmp_path / "models" / "active.json").write_text(json.dumps({"name": "mnist-cnn"}))
+    run = subprocess.run([sys.executable, "-m", "mdr", "train-strip", "--name", "cnn-strips", "--numbers", "150",
+                          "--epochs", "1", "--pen-check", "5", "--threads", "1"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    folder = tmp_path / "models" / "cnn-strips"
+    assert {"model.int8.onnx", "model.onnx", "strip.onnx", "strip.int8.onnx", "strip.pt"} <= {p.name for p in folder.iterdir()}
+    card = json.loads((folder / "card.json").read_text())
+    reader = card["strip_reader"]
+    assert card["derived_from"] == "mnist-cnn" and card["name"] == "cnn-strips"
+    assert "--name cnn-strips --from-model mnist-cnn --numbers 150" in reader["command"]
+    assert reader["config"]["seed"] == 1 and reader["data"]["writer_split"]["eval_writers"]
+    assert reader["onnx"]["max_abs_diff"] < 1e-3 and 0.0 <= reader["val_string_accuracy"] <= 1.0
+    assert set(reader["pen_check"]["after"]) == {"spaced", "touching"}
+    assert json.loads((tmp_path / "models" / "active.json").read_text())["name"] == "mnist-cnn"
+    assert "python -m mdr activate cnn-strips" in run.stdout
