@@ -191,3 +191,25 @@ def test_train_strip_registers_a_new_model_and_leaves_the_active_one_serving(tmp
     assert set(reader["pen_check"]["after"]) == {"spaced", "touching"}
     assert json.loads((tmp_path / "models" / "active.json").read_text())["name"] == "mnist-cnn"
     assert "python -m mdr activate cnn-strips" in run.stdout
+
+
+def test_a_model_trained_from_one_with_a_strip_reader_keeps_it(tmp_path, monkeypatch):
+    from mdr.models import registry
+    from mdr.models.publish import carry_strip_reader
+
+    monkeypatch.setenv("MDR_MODELS_DIR", str(tmp_path / "models"))
+    base = tmp_path / "models" / "base"
+    base.mkdir(parents=True)
+    for k, filename in enumerate([registry.STRIP_CHECKPOINT, *registry.STRIP_FILES.values()]):
+        (base / filename).write_bytes(b"x" * (k + 1))
+    (base / "card.json").write_text(json.dumps({"name": "base", "strip_reader": {"val_string_accuracy": 0.9}}))
+    build = tmp_path / "build"
+    build.mkdir()
+    card = {"name": "tuned", "files": {"bytes": {}}}
+    carry_strip_reader("base", build, card)
+    assert (build / "strip.int8.onnx").read_bytes() == (base / "strip.int8.onnx").read_bytes()
+    assert card["strip_reader"] == {"val_string_accuracy": 0.9, "carried_from": "base"}
+    assert card["files"]["strip"]["strip.onnx"] == (base / "strip.onnx").stat().st_size
+    plain = {"name": "other"}
+    carry_strip_reader("mnist-cnn-not-there", build, plain)
+    assert "strip_reader" not in plain

@@ -173,6 +173,25 @@ def _data_record(config, result, measured: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
+def carry_strip_reader(source: str | None, build: Path, card: dict[str, Any]) -> None:
+    """A model trained from one with a strip reader keeps that reader (it reads strips, not
+    the digit classifier's outputs): its files are copied and its card section kept, marked."""
+    if not source:
+        return
+    try:
+        source_dir = registry.model_dir(source)
+        section = registry.read_card(source).get("strip_reader")
+    except (ModelError, OSError):
+        return
+    files = [registry.STRIP_CHECKPOINT, *registry.STRIP_FILES.values()]
+    if section is None or not all((source_dir / f).is_file() for f in files):
+        return
+    for filename in files:
+        shutil.copy2(source_dir / filename, build / filename)
+    card["strip_reader"] = {**section, "carried_from": source}
+    card.setdefault("files", {})["strip"] = {f: (build / f).stat().st_size for f in files}
+
+
 def _make_readable(folder: Path) -> None:
     """Temporary files and folders are private (0600/0700); a model is for everyone to read."""
     folder.chmod(0o755)
@@ -213,6 +232,7 @@ def publish(result, name: str, command: str, command_explicit: str = "", activat
         measured = build_files(result, build, opset, calibration_size, calibration_method, on_status)
         card = make_card(name, result, measured, command, command_explicit or command,
                          opset, calibration_size, calibration_method)
+        carry_strip_reader(getattr(result.config, "init_from", None), build, card)
         write_json_atomic(build / registry.CARD, card)
         _make_readable(build)
         replace_folder(build, final)
