@@ -23,6 +23,9 @@ def register(subparsers) -> None:
     parser.add_argument("--touching-share", type=float, default=None, help="share of touching numbers (default: 0.7)")
     parser.add_argument("--mnist-share", type=float, default=None,
                         help="share of numbers written with MNIST digits, the rest by pen writers (default: 0.3)")
+    parser.add_argument("--min-single-aspect", type=float, default=None,
+                        help="single digits narrower than this times their height make no training strip "
+                             "(default: 0.6, the narrowest part the recognizer asks about; 0: all)")
     parser.add_argument("--epochs", type=int, default=None, help="passes over the strips (default: 10)")
     parser.add_argument("--batch-size", type=int, default=None, help="strips per step (default: 64)")
     parser.add_argument("--lr", type=float, default=None, help="peak learning rate (default: 0.002)")
@@ -52,6 +55,7 @@ def config_from_args(args: argparse.Namespace):
     mix = config.mix
     mix_changes = {k: v for k, v in {"numbers": args.numbers, "touching_share": args.touching_share,
                                      "mnist_share": args.mnist_share, "seed": args.data_seed,
+                                     "min_single_aspect": args.min_single_aspect,
                                      "pen_split_seed": args.pen_split_seed, "data_dir": args.data_dir,
                                      "pen_data": args.pen_data}.items() if v is not None}
     changes = {k: v for k, v in {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,

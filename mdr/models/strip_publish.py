@@ -34,7 +34,7 @@ def strip_command(name: str, base: str, config, activate: bool) -> str:
     mix = config.mix
     parts = ["python -m mdr train-strip", f"--name {name}", f"--from-model {base}",
              f"--numbers {mix.numbers}", f"--touching-share {mix.touching_share}",
-             f"--mnist-share {mix.mnist_share}", f"--epochs {config.epochs}", f"--batch-size {config.batch_size}",
+             f"--mnist-share {mix.mnist_share}", f"--min-single-aspect {mix.min_single_aspect}", f"--epochs {config.epochs}", f"--batch-size {config.batch_size}",
              f"--lr {config.lr}", f"--width-jitter {config.width_jitter}", f"--seed {config.seed}",
              f"--data-seed {mix.seed}", f"--pen-split-seed {mix.pen_split_seed}"]
     if mix.data_dir:

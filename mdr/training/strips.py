@@ -37,6 +37,8 @@ class StripMix:
     """Share of the numbers whose neighbours touch (the rest are spaced)."""
     mnist_share: float = 0.3
     """Share of the numbers written with MNIST training digits (the rest: pen training writers)."""
+    min_single_aspect: float = MIN_ASPECT
+    """Single digits narrower than this times their height make no strip (0: every digit does)."""
     seed: int = 0
     pen_split_seed: int = 0
     pen_data: str | None = None
@@ -105,7 +107,7 @@ def make_strips(mix: StripMix, on_progress=None) -> tuple[list[np.ndarray], list
             counts["dropped numbers"] += 1
             continue
         for part, text in labelled:
-            if len(text) == 1 and part.aspect < MIN_ASPECT:
+            if len(text) == 1 and part.aspect < mix.min_single_aspect:
                 continue
             strip = strip_input(part.mask, stroke)
             strips.append(np.round(strip * 255).astype(np.uint8))
