@@ -122,6 +122,18 @@ def test_the_pen_check_chart_compares_before_and_after():
     assert list(before.x[:2]) == pytest.approx([83.0, 41.0]) and list(after.x[:2]) == pytest.approx([85.0, 77.0])
 
 
+def test_a_strip_runs_panel_draws_its_loss_alone():
+    """Its held-out strips are read once, at the end: no accuracy curve that would stay empty."""
+    from mdr.app.train_view import curves_figure
+
+    snap = jobs.JobSnapshot(name="x", config=StripTrainConfig().to_dict(), started=0.0, epochs=10,
+                            kind=jobs.STRIP, base="mnist-cnn", loss_steps=[20, 40], loss=[9.5, 4.2],
+                            total_steps=600)
+    figure = curves_figure(snap)
+    assert figure.layout.title.text == "Training loss (CTC)" and len(figure.data) == 1
+    assert list(figure.data[0].y) == [9.5, 4.2] and not figure.layout.annotations
+
+
 def test_the_models_table_marks_a_model_with_a_strip_reader(models, no_run):
     give_strip_reader(models)
     at = run_page()

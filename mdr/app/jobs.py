@@ -373,6 +373,9 @@ def _apply(job: _Job, kind: str, payload, stopped_model: str) -> bool:
     if kind == "published":
         _update(job, card=payload["card"], activated=payload["activated"], best_val_acc=payload["best"],
                 state=PUBLISHING)
+        if job.snapshot.kind == STRIP:  # every epoch ran; progress is only reported every 20 steps
+            with _lock:
+                job.snapshot.epoch, job.snapshot.step = job.snapshot.epochs, job.snapshot.total_steps
         return False
     if kind == "stopped" and job.snapshot.kind == STRIP:
         _update(job, state=STOPPED, finished=time.time(), elapsed=payload["seconds"],

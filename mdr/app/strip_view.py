@@ -35,10 +35,14 @@ def strip_section(start_run) -> None:
         return
     active = registry.active_model_name()
     defaults, mix = StripTrainConfig(), StripMix()
-    base = st.selectbox("Model whose digit classifier to keep", names, key=STRIP_BASE,
-                        index=names.index(active) if active in names else 0,
-                        help="The new model reads single digits with this model's classifier, unchanged, and "
-                             "asks the strip reader about wide and doubtful parts.")
+    top = st.columns(2, vertical_alignment="bottom")
+    base = top[0].selectbox("Model whose digit classifier to keep", names, key=STRIP_BASE,
+                            index=names.index(active) if active in names else 0,
+                            help="The new model reads single digits with this model's classifier, unchanged, and "
+                                 "asks the strip reader about wide and doubtful parts.")
+    top[1].caption(f"'{base}' has a strip reader already: the new model gets a reader of its own."
+                   if registry.strip_path(base, "int8").is_file() else
+                   f"'{base}' reads touching digits with the {CUT_SEARCH}: it tries cuts and reads each piece.")
     with st.form("strip_form"):
         first = st.columns(4)
         numbers = first[0].number_input("Numbers composed", 100, 200_000, mix.numbers, step=1000, key="strip_numbers",

@@ -138,10 +138,11 @@ def curves_figure(snap: jobs.JobSnapshot):
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
+    if snap.kind == jobs.STRIP:
+        return strip_loss_figure(snap)
     validated = snap.config.get("val_size", 1) != 0
-    second = ("Held-out strips: read once, after the last epoch" if snap.kind == jobs.STRIP
-              else "Validation accuracy" if validated else "No validation split (all images train)")
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("Training loss", second))
+    figure = make_subplots(rows=1, cols=2, subplot_titles=(
+        "Training loss", "Validation accuracy" if validated else "No validation split (all images train)"))
     figure.add_trace(go.Scatter(x=snap.loss_steps, y=snap.loss, mode="lines+markers", name="training loss",
                                 line=dict(color=ACCENT), marker=dict(size=4),
                                 hovertemplate="step %{x}: loss %{y:.4f}<extra></extra>"), row=1, col=1)
@@ -154,6 +155,20 @@ def curves_figure(snap: jobs.JobSnapshot):
     low = min([a * 100 for a in snap.val_acc], default=90.0)
     figure.update_yaxes(title_text="%", range=[min(90.0, low - 1), 100.2], row=1, col=2)
     figure.update_layout(height=300, showlegend=False, margin=dict(l=10, r=10, t=30, b=10))
+    return figure
+
+
+def strip_loss_figure(snap: jobs.JobSnapshot):
+    """A strip run's CTC loss; its held-out strips are read once, after the last epoch, so there
+    is no accuracy curve to draw."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure(go.Scatter(x=snap.loss_steps, y=snap.loss, mode="lines+markers", name="training loss",
+                                  line=dict(color=ACCENT), marker=dict(size=4),
+                                  hovertemplate="step %{x}: loss %{y:.4f}<extra></extra>"))
+    figure.update_layout(title=dict(text="Training loss (CTC)", font=dict(size=14)), height=300,
+                         xaxis=dict(title="step", range=[0, max(snap.total_steps, 1)]),
+                         yaxis=dict(title="loss", rangemode="tozero"), margin=dict(l=10, r=10, t=40, b=10))
     return figure
 
 
