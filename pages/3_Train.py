@@ -1,7 +1,7 @@
 """Train: retrain the model, watch it learn, see where it fails, compare variants, switch models."""
 import streamlit as st
 
-from mdr.app import finetune_view, jobs, registry_view
+from mdr.app import finetune_view, jobs, registry_view, strip_view
 from mdr.app.mnist_notice import mnist_notice
 from mdr.models import registry
 from mdr.paths import models_dir
@@ -30,6 +30,13 @@ st.header("Fine-tune on your corrections", anchor=False)
 st.markdown("Teach a model your handwriting: a short run from a registered model's weights on the drawings "
             "you corrected on the Recognize page, mixed with MNIST so it forgets nothing else.")
 finetune_view.finetune_section(tv.start_run)
+
+st.header("Read touching digits (strip reader)", anchor=False)
+st.markdown("Digits that touch are hard to cut apart. A strip reader reads such a part whole, as a string of "
+            "digits, and the recognizer asks it about wide and doubtful parts. The new model keeps a registered "
+            "model's digit classifier and adds a reader trained on numbers composed from pen and MNIST digits; "
+            "pen numbers of writers it never saw are read before and after, so you can compare.")
+strip_view.strip_section(tv.start_run)
 
 st.header("Models", anchor=False)
 st.caption(f"Stored in `{models_dir()}`. "

@@ -16,6 +16,12 @@ person wants it (the child leaves that model in a temporary file). A
 finished run registers and activates the new model
 (files built under a temporary name, then swapped in), then measures the
 comparison of its variants and its accuracy on canvas-like numbers.
+
+A :class:`~mdr.training.strip_config.StripTrainConfig` given to :func:`start` with
+``base`` runs :func:`mdr.models.strip_publish.train_strip_and_publish` instead: the new
+model is ``base``'s digit classifier plus a strip reader, and the run reports the
+reader's held-out string accuracy and the pen numbers read before and after. A stopped
+strip run keeps nothing (its reader alone is no model to register).
 """
 from __future__ import annotations
 
@@ -35,6 +41,8 @@ from typing import Any
 from mdr.errors import MdrError
 
 RUNNING, PUBLISHING, DONE, STOPPED, FAILED = "running", "publishing", "done", "stopped", "failed"
+DIGITS, STRIP = "digits", "strip"
+"""What a run trains: a digit classifier, or a strip reader for a registered model's classifier."""
 
 
 class JobBusyError(MdrError):
@@ -70,6 +78,9 @@ class JobSnapshot:
     activated: bool = False
     registered_after_stop: bool = False
     best_val_acc: float | None = None
+    kind: str = DIGITS
+    base: str | None = None
+    """A strip run: the model whose digit classifier the new one keeps."""
 
     @property
     def active(self) -> bool:
@@ -77,10 +88,17 @@ class JobSnapshot:
 
     @property
     def fraction(self) -> float:
+        if self.state == DONE:  # a short strip run may end before its first progress report
+            return 1.0
         return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
 
     def who(self) -> str:
         started = datetime.fromtimestamp(self.started).strftime("%H:%M:%S")
+        if self.kind == STRIP:
+            epochs = self.config.get("epochs")
+            numbers = (self.config.get("mix") or {}).get("numbers") or 0
+            return (f"'{self.name}' (a strip reader for {self.base}'s digit classifier, {epochs} "
+                    f"epoch{'s' if epochs != 1 else ''}, {numbers:,} composed numbers), started at {started}")
         size = self.config.get("train_size")
         images = f"{size:,} images" if size else "all training images"
         epochs = self.config.get("epochs")
@@ -144,8 +162,12 @@ def is_running() -> bool:
 
 
 def start(config, name: str, command: str = "", activate: bool = True, measure: bool = True,
-          canvas_n: int | None = None) -> JobSnapshot:
+          canvas_n: int | None = None, base: str | None = None, pen_check_n: int | None = None) -> JobSnapshot:
     """Start training ``config`` as model ``name`` in the background.
+
+    A strip config gives ``base``'s digit classifier (default: the active model) a strip
+    reader; ``pen_check_n`` pen numbers per condition are then read before and after (None:
+    the command's default, 0: none). ``measure`` of a strip run reads canvas-like numbers.
 
     Raises :class:`JobBusyError` while another run is going on, and
     ModelError / ValueError on a bad name or config (before anything starts).
@@ -155,14 +177,20 @@ def start(config, name: str, command: str = "", activate: bool = True, measure: 
 
     registry.validate_name(name)
     config.check()
+    strip = _is_strip(config)
+    if strip:
+        base = _strip_base(base, name)
     with _lock:
         if _job and _job.snapshot.active:
             raise JobBusyError(f"A training run is already going on: {_job.snapshot.who()}. "
                                "Wait for it to finish or stop it first.")
-        job = _Job(JobSnapshot(name=name, config=asdict(config), started=time.time(), epochs=config.epochs))
-        job.command = command or _command(config, name)
+        job = _Job(JobSnapshot(name=name, config=asdict(config), started=time.time(), epochs=config.epochs,
+                               kind=STRIP if strip else DIGITS, base=base if strip else None))
+        if strip:
+            job.snapshot.status = f"Composing {config.mix.numbers:,} numbers and cutting them into strips…"
+        job.command = command or _command(config, name, base, activate)
         _job = job
-    job.thread = threading.Thread(target=_watch, args=(job, config, activate, measure, canvas_n),
+    job.thread = threading.Thread(target=_watch, args=(job, config, activate, measure, canvas_n, pen_check_n),
                                   name=f"mdr-train-{name}", daemon=True)
     job.thread.start()
     return snapshot()
@@ -195,6 +223,9 @@ def register_stopped(activate: bool = False) -> dict[str, Any]:
 
     with _lock:
         job = _job
+        if job and job.snapshot.state == STOPPED and job.snapshot.kind == STRIP:
+            raise MdrError("A stopped strip-reader run keeps nothing to register: its reader is only half "
+                           "trained. Train it again to the end.")
         if not job or job.snapshot.state != STOPPED or job.stopped_model is None:
             raise MdrError("There is no stopped run whose model could be registered.")
         if job.snapshot.registered_after_stop:
@@ -229,8 +260,35 @@ def discard_stopped() -> None:
             _job.snapshot.status = "Stopped; the best model so far was discarded. Nothing was registered."
 
 
-def _command(config, name: str) -> str:
-    """The `python -m mdr train` line that reproduces ``config``."""
+def _is_strip(config) -> bool:
+    from mdr.training.strip_config import StripTrainConfig
+
+    return isinstance(config, StripTrainConfig)
+
+
+def _strip_base(base: str | None, name: str) -> str:
+    """The registered model a strip run starts from; refused in words before anything starts."""
+    from mdr.errors import ModelError
+    from mdr.models import registry
+
+    base = base or registry.active_model_name()
+    registry.validate_name(base)
+    names = registry.list_models()
+    if base not in names:
+        raise ModelError(f"There is no registered model '{base}' to give a strip reader "
+                         f"(registered: {', '.join(names) or 'none'}).")
+    if base == name:
+        raise ModelError(f"Give the new model a name of its own: '{base}' keeps its digit classifier and "
+                         "keeps serving until the new model is activated.")
+    return base
+
+
+def _command(config, name: str, base: str | None = None, activate: bool = True) -> str:
+    """The `python -m mdr train` (or `train-strip`) line that reproduces ``config``."""
+    if _is_strip(config):
+        from mdr.models.strip_publish import strip_command
+
+        return strip_command(name, base, config, activate)
     from mdr.commands.train import command_line
 
     return command_line(config, name, only_changed=True)
@@ -251,7 +309,8 @@ def _forget_stopped_model(job: _Job) -> None:
         job.stopped_model = None
 
 
-def _watch(job: _Job, config, activate: bool, measure: bool, canvas_n: int | None) -> None:
+def _watch(job: _Job, config, activate: bool, measure: bool, canvas_n: int | None,
+           pen_check_n: int | None = None) -> None:
     """Start the child, then apply its messages to the snapshot until it has ended."""
     messages = _CONTEXT.Queue()
     fd, stopped_model = tempfile.mkstemp(prefix="mdr-stopped-run-", suffix=".pt")
@@ -259,7 +318,7 @@ def _watch(job: _Job, config, activate: bool, measure: bool, canvas_n: int | Non
     process = _CONTEXT.Process(
         target=_child, name=f"mdr-train-{job.snapshot.name}", daemon=True,
         args=(messages, job.stop_event, config, job.snapshot.name, job.command, activate, measure, canvas_n,
-              stopped_model, os.getpid()))
+              stopped_model, os.getpid(), job.snapshot.base, pen_check_n))
     try:
         _start_child(process)
         job.pid = process.pid
@@ -314,7 +373,15 @@ def _apply(job: _Job, kind: str, payload, stopped_model: str) -> bool:
     if kind == "published":
         _update(job, card=payload["card"], activated=payload["activated"], best_val_acc=payload["best"],
                 state=PUBLISHING)
+        if job.snapshot.kind == STRIP:  # every epoch ran; progress is only reported every 20 steps
+            with _lock:
+                job.snapshot.epoch, job.snapshot.step = job.snapshot.epochs, job.snapshot.total_steps
         return False
+    if kind == "stopped" and job.snapshot.kind == STRIP:
+        _update(job, state=STOPPED, finished=time.time(), elapsed=payload["seconds"],
+                status=f"Stopped at step {payload['steps']:,}: nothing was registered and the active model "
+                       "keeps serving. A half-trained strip reader is not kept.")
+        return True
     if kind == "stopped":
         best = payload["best"]
         job.stopped_model = stopped_model
@@ -339,8 +406,49 @@ def _heldout_change(report: dict[str, Any] | None) -> str:
     return f", and {after} of {n} held-out corrections exactly (before: {before})"
 
 
+def _strip_done(card: dict[str, Any]) -> str:
+    """What a finished strip run did: its held-out string accuracy, and the touching pen numbers
+read exactly before and after."""
+    reader = card["strip_reader"]
+    said = f"reads {reader['val_string_accuracy']:.1%} of {reader['val_strips']:,} held-out strips exactly"
+    check = reader.get("pen_check")
+    if check:
+        before, after = check["before"]["touching"], check["after"]["touching"]
+        said += (f"; touching pen numbers read exactly: {before['exact']:.0%} before ('{check['model_before']}'), "
+                 f"{after['exact']:.0%} after ({after['n']} numbers by writers it never saw)")
+    return said
+
+
+def _child_strip(messages, should_stop, config, name: str, activate: bool, measure: bool, canvas_n: int | None,
+                 base: str, pen_check_n: int | None) -> None:
+    """A strip run in the child process: train, register, report."""
+    from mdr.models.strip_publish import PEN_CHECK_N, train_strip_and_publish
+
+    result, card = train_strip_and_publish(config, name, base, activate=activate,
+                                           on_progress=lambda p: messages.put(("progress", p)),
+                                           should_stop=should_stop,
+                                           on_status=lambda m: messages.put(("status", m)),
+                                           pen_check_n=PEN_CHECK_N if pen_check_n is None else pen_check_n)
+    if card is None:
+        messages.put(("stopped", {"best": None, "steps": len(result.losses), "seconds": result.seconds}))
+        return
+    messages.put(("published", {"card": card, "activated": activate, "best": None}))
+    note = ""
+    if measure:
+        from mdr.models import operations as modelops
+
+        try:
+            messages.put(("status", "Reading canvas-like numbers…"))
+            modelops.canvas_accuracy(name, n=canvas_n or modelops.CANVAS_N, data_dir=config.mix.data_dir)
+        except Exception as e:  # the model is registered; only a measurement is missing
+            note = f" (a measurement failed: {e})"
+    messages.put(("done", f"Done: '{name}' {_strip_done(card)}"
+                          + (" and is now the active model" if activate else "") + f".{note}"))
+
+
 def _child(messages, stop_event, config, name: str, command: str, activate: bool, measure: bool,
-           canvas_n: int | None, stopped_model: str, parent: int) -> None:
+           canvas_n: int | None, stopped_model: str, parent: int, base: str | None = None,
+           pen_check_n: int | None = None) -> None:
     """The run itself, in the child process; everything it has to say goes to ``messages``."""
     from mdr.models.publish import train_and_publish
 
@@ -348,6 +456,9 @@ def _child(messages, stop_event, config, name: str, command: str, activate: bool
         return stop_event.is_set() or os.getppid() != parent
 
     try:
+        if _is_strip(config):
+            _child_strip(messages, should_stop, config, name, activate, measure, canvas_n, base, pen_check_n)
+            return
         result, card = train_and_publish(config, name, command, activate=activate,
                                          on_progress=lambda p: messages.put(("progress", p)),
                                          should_stop=should_stop,

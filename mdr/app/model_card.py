@@ -114,6 +114,14 @@ def show_model_card() -> None:
         st.json(card, expanded=False)
 
 
+def duration(seconds: float | None) -> str:
+    """"42 s" or "3:07" (minutes:seconds): how long a run took or has left."""
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds} s"
+
+
 def percent(value: Any) -> str:
     """A share as a percentage with two decimals; "—" for anything that is not a number (a card
     without the measurement, or one written by hand)."""

@@ -13,6 +13,7 @@ import streamlit as st
 
 from mdr.app import jobs
 from mdr.app.model_card import human_bytes, percent
+from mdr.app.strip_view import CUT_SEARCH, STRIP_READER
 from mdr.errors import MdrError
 from mdr.models import operations as modelops
 from mdr.models import registry
@@ -140,12 +141,16 @@ def registry_table() -> None:
     if not rows:
         st.info("No models are registered.")
         return
-    header = st.columns([3, 2, 2, 2, 2, 3, 2])
+    widths = [3, 2, 2, 2, 2, 2, 3, 2]
+    header = st.columns(widths)
     for column, title in zip(header, ["model", "int8 accuracy", "fp32 accuracy", "int8 size", "trained"]):
         column.markdown(f"**{title}**")
+    header[5].markdown("**touching digits**", help=f"How the model reads a part that may hold touching digits: "
+                                                   f"a **{STRIP_READER}** reads it whole as a string; the "
+                                                   f"**{CUT_SEARCH}** tries cuts and reads each piece.")
     for row in rows:
         name = row["name"]
-        columns = st.columns([3, 2, 2, 2, 2, 3, 2], vertical_alignment="center")
+        columns = st.columns(widths, vertical_alignment="center")
         label = f"**{name}**" + (" · :green-badge[active]" if row["active"] else "")
         if name == registry.SHIPPED_MODEL:
             label += " · :gray-badge[shipped]"
@@ -154,12 +159,13 @@ def registry_table() -> None:
         columns[2].markdown(percent(row["acc_fp32"]))
         columns[3].markdown(human_bytes(row["int8_bytes"]) if row["int8_bytes"] else "—")
         columns[4].markdown((row["created"] or "—")[:10])
-        columns[5].button("Activate", key=f"activate_{name}", on_click=activate, args=(name,),
+        columns[5].markdown(f":blue-badge[{STRIP_READER}]" if row.get("strip") else CUT_SEARCH)
+        columns[6].button("Activate", key=f"activate_{name}", on_click=activate, args=(name,),
                           disabled=row["active"], icon=":material/power_settings_new:",
                           help="Recognize and Pipeline switch to this model; no restart needed.")
-        with columns[6].popover("Files", icon=":material/download:"):
+        with columns[7].popover("Files", icon=":material/download:"):
             folder = registry.model_dir(name)
-            for filename in [*registry.ONNX_FILES.values(), registry.CARD]:
+            for filename in [*registry.ONNX_FILES.values(), *registry.STRIP_FILES.values(), registry.CARD]:
                 path = folder / filename
                 if path.is_file():
                     st.download_button(filename, data=path.read_bytes, file_name=f"{name}-{filename}",

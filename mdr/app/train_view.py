@@ -16,8 +16,9 @@ from mdr.training.config import TrainConfig
 from mdr.app.charts import per_class_chart
 from mdr.app.figures import model_input_image
 from mdr.app.finetune_view import finetune_report
-from mdr.app.model_card import human_bytes, percent
+from mdr.app.model_card import duration as _duration, human_bytes, percent
 from mdr.app.registry_view import OPERATION_OUTCOME, rebuild_controls
+from mdr.app.strip_view import strip_report
 from mdr.app.theme import ACCENT, MUTED
 
 SELECTED = "train_selected_model"
@@ -26,13 +27,6 @@ DEFAULT_NAME = "train_default_name"
 make a new widget of the name field and drop the name typed into it."""
 REFRESH_SECONDS = 1.0
 FRESH = "a fresh network"
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds} s"
 
 
 # --------------------------------------------------------------------------
@@ -117,15 +111,16 @@ def start_problem(config: TrainConfig) -> str | None:
     return None
 
 
-def start_run(config: TrainConfig, name: str, activate: bool = True, measure: bool = True) -> None:
-    """Start the run; a bad name or config, or a run already going on, is an error in words.
+def start_run(config, name: str, activate: bool = True, measure: bool = True, base: str | None = None) -> None:
+    """Start the run of a TrainConfig, or of a StripTrainConfig giving ``base`` a strip reader;
+    a bad name or config, or a run already going on, is an error in words.
 
     ``measure``: compare the variants and read canvas-like numbers after publishing."""
     try:
-        problem = start_problem(config)
+        problem = start_problem(config) if isinstance(config, TrainConfig) else None
         if problem:
             raise ValueError(problem)
-        jobs.start(config, name, activate=activate, measure=measure)
+        jobs.start(config, name, activate=activate, measure=measure, **({"base": base} if base else {}))
     except (MdrError, ValueError) as e:
         st.error(str(e), icon=":material/warning:")
         return
@@ -143,6 +138,8 @@ def curves_figure(snap: jobs.JobSnapshot):
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
+    if snap.kind == jobs.STRIP:
+        return strip_loss_figure(snap)
     validated = snap.config.get("val_size", 1) != 0
     figure = make_subplots(rows=1, cols=2, subplot_titles=(
         "Training loss", "Validation accuracy" if validated else "No validation split (all images train)"))
@@ -161,6 +158,20 @@ def curves_figure(snap: jobs.JobSnapshot):
     return figure
 
 
+def strip_loss_figure(snap: jobs.JobSnapshot):
+    """A strip run's CTC loss; its held-out strips are read once, after the last epoch, so there
+    is no accuracy curve to draw."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure(go.Scatter(x=snap.loss_steps, y=snap.loss, mode="lines+markers", name="training loss",
+                                  line=dict(color=ACCENT), marker=dict(size=4),
+                                  hovertemplate="step %{x}: loss %{y:.4f}<extra></extra>"))
+    figure.update_layout(title=dict(text="Training loss (CTC)", font=dict(size=14)), height=300,
+                         xaxis=dict(title="step", range=[0, max(snap.total_steps, 1)]),
+                         yaxis=dict(title="loss", rangemode="tozero"), margin=dict(l=10, r=10, t=40, b=10))
+    return figure
+
+
 def show_run(snap: jobs.JobSnapshot) -> None:
     """Progress bar, ETA, curves, and Stop while it runs; the outcome after."""
     elapsed = time.time() - snap.started if snap.active else (snap.finished or snap.started) - snap.started
@@ -174,10 +185,16 @@ def show_run(snap: jobs.JobSnapshot) -> None:
     metrics[0].metric("Epoch", f"{snap.epoch} / {snap.epochs}")
     metrics[1].metric("Step", f"{snap.step:,} / {snap.total_steps:,}" if snap.total_steps else "—")
     metrics[2].metric("Training loss", f"{snap.loss[-1]:.4f}" if snap.loss else "—")
-    metrics[3].metric("Validation accuracy", percent(snap.val_acc[-1]) if snap.val_acc else "—",
-                      help=f"{snap.config.get('val_size', 5000):,} training images held out; measured after each "
-                           "epoch." if snap.config.get("val_size", 1) else
-                      "This run holds no MNIST images out (a fine-tune is judged on held-out corrections).")
+    if snap.kind == jobs.STRIP:
+        reader = (snap.card or {}).get("strip_reader") or {}
+        metrics[3].metric("Held-out strips read exactly", percent(reader.get("val_string_accuracy")),
+                          help="Strips of the composed numbers kept out of training, read whole once the "
+                               "training has ended.")
+    else:
+        metrics[3].metric("Validation accuracy", percent(snap.val_acc[-1]) if snap.val_acc else "—",
+                          help=f"{snap.config.get('val_size', 5000):,} training images held out; measured after "
+                               "each epoch." if snap.config.get("val_size", 1) else
+                          "This run holds no MNIST images out (a fine-tune is judged on held-out corrections).")
     st.plotly_chart(curves_figure(snap), width="stretch", config={"displayModeBar": False})
 
     if snap.active:
@@ -191,11 +208,12 @@ def show_run(snap: jobs.JobSnapshot) -> None:
         st.success(snap.status, icon=":material/check_circle:")
         if snap.card:
             finetune_report(snap.card, key="latest_run")
+            strip_report(snap.card, key="latest_run")
     elif snap.state == jobs.FAILED:
         st.error(f"The run failed: {snap.error}. The model in use did not change.", icon=":material/error:")
     elif snap.state == jobs.STOPPED:
         st.info(snap.status, icon=":material/stop_circle:")
-        if not snap.registered_after_stop:
+        if not snap.registered_after_stop and snap.kind != jobs.STRIP:
             left, right = st.columns(2)
             if left.button(f"Register it as '{snap.name}' (not activated)", icon=":material/save:"):
                 try:
@@ -331,6 +349,7 @@ def model_results(name: str) -> None:
                 st.plotly_chart(confusion_figure(result["confusion"]), width="stretch",
                                 config={"displayModeBar": False})
             finetune_report(card, key=f"results_{name}")
+            strip_report(card, key=f"results_{name}")
             st.markdown("**Misread test digits**, most confident mistakes first")
             misclassified_gallery(result["misclassified"])
             st.markdown("**Canvas-like numbers** (MNIST test digits drawn into whole numbers, exact reading)")

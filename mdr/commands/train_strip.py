@@ -49,7 +49,7 @@ def config_from_args(args: argparse.Namespace):
     """The StripTrainConfig the options describe (options not typed keep their defaults)."""
     from dataclasses import replace
 
-    from mdr.training.strip_reader import StripTrainConfig
+    from mdr.training.strip_config import StripTrainConfig
 
     config = StripTrainConfig()
     mix = config.mix
@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         config = config_from_args(args)
+        config.check()
         download_if_missing(config.mix.data_dir)
         print(f"Composing {config.mix.numbers} numbers and training the strip reader…", file=sys.stderr, flush=True)
         result, card = train_strip_and_publish(

@@ -48,7 +48,8 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 def model_rows() -> list[dict[str, Any]]:
-    """One row per registered model: its figures, and whether it is the active one."""
+    """One row per registered model: its figures, whether it is the active one, and whether it
+    reads touching digits with a strip reader."""
     active = registry.active_model_name()
     rows = []
     for name in registry.list_models():
@@ -65,6 +66,7 @@ def model_rows() -> list[dict[str, Any]]:
             "acc_fp32": accuracy.get("fp32"),
             "int8_bytes": sizes.get(registry.ONNX_FILES["int8"]),
             "created": card.get("created"),
+            "strip": registry.strip_path(name, "int8").is_file(),
         })
         if row["problem"] is None and not registry.onnx_path(name, "int8").is_file():
             row["problem"] = f"{registry.ONNX_FILES['int8']} is missing"

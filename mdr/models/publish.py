@@ -189,7 +189,8 @@ def carry_strip_reader(source: str | None, build: Path, card: dict[str, Any]) ->
     for filename in files:
         shutil.copy2(source_dir / filename, build / filename)
     card["strip_reader"] = {**section, "carried_from": source}
-    card.setdefault("files", {})["strip"] = {f: (build / f).stat().st_size for f in files}
+    card.setdefault("files", {})["strip"] = registry.STRIP_FILES
+    card["files"].setdefault("bytes", {}).update({f: (build / f).stat().st_size for f in files})
 
 
 def _make_readable(folder: Path) -> None:

@@ -110,8 +110,8 @@ def train_strip_and_publish(config, name: str, base: str | None = None, activate
         card["name"] = name
         card["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         card["derived_from"] = base
-        card["files"] = {**card.get("files", {}), "strip": {
-            f: (build / f).stat().st_size for f in (registry.STRIP_CHECKPOINT, *registry.STRIP_FILES.values())}}
+        card["files"] = {**(base_card.get("files") or {}), "strip": registry.STRIP_FILES,
+                         "bytes": {p.name: p.stat().st_size for p in sorted(build.iterdir()) if p.is_file()}}
         card["strip_reader"] = {
             "command": strip_command(name, base, config, activate),
             "config": config.to_dict(),

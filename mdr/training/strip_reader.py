@@ -6,7 +6,7 @@ net, run the epochs, export. Every knob is a field of :class:`StripTrainConfig`.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -16,27 +16,8 @@ from torch import nn
 
 from mdr.recognition.strip import BLANK, CLASSES, STRIP_HEIGHT, STRIP_STRIDE
 from mdr.training.loop import Progress, choose_device, seed_everything
-from mdr.training.strips import StripMix, make_strips
-
-
-@dataclass(frozen=True)
-class StripTrainConfig:
-    mix: StripMix = field(default_factory=StripMix)
-    epochs: int = 10
-    batch_size: int = 64
-    lr: float = 2e-3
-    weight_decay: float = 1e-4
-    width_jitter: float = 0.12
-    """Strips are stretched or squeezed in width by up to this share (people write narrow and wide)."""
-    val_share: float = 0.05
-    seed: int = 1
-    device: str = "auto"
-    threads: int = 0
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["mix"] = self.mix.to_dict()
-        return d
+from mdr.training.strip_config import StripTrainConfig  # noqa: F401 (its home was here)
+from mdr.training.strips import make_strips
 
 
 def conv_bn(cin: int, cout: int, kernel=3, padding=1) -> nn.Sequential:
