@@ -73,16 +73,26 @@ def to_grey(image: np.ndarray, config: RecognizerConfig) -> np.ndarray:
     channels = image.shape[2]
     if channels == 1:
         return image[:, :, 0]
-    colour = image[:, :, :3] if channels >= 3 else image[:, :, :1]
-    grey = cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY) if channels >= 3 else colour[:, :, 0]
+    # OpenCV reads the channels in place (numpy slices of an interleaved image would be copied first).
+    image = np.ascontiguousarray(image)
     if channels in (2, 4):
-        alpha = image[:, :, -1]
-        if int(alpha.min()) < 250:
-            if float((alpha < 128).mean()) > 0.5:
-                return alpha.copy()
+        alpha = cv2.extractChannel(image, channels - 1)
+        if cv2.minMaxLoc(alpha)[0] < 250:
+            if np.count_nonzero(alpha < 128) * 2 > alpha.size:  # mostly transparent: the alpha is the ink
+                return alpha
+            grey = _colour_to_grey(image, channels)
             a = alpha.astype(np.float32) / 255.0
-            grey = (grey.astype(np.float32) * a + 255.0 * (1.0 - a)).astype(np.uint8)
-    return np.ascontiguousarray(grey)
+            return (grey.astype(np.float32) * a + 255.0 * (1.0 - a)).astype(np.uint8)
+    return _colour_to_grey(image, channels)
+
+
+def _colour_to_grey(image: np.ndarray, channels: int) -> np.ndarray:
+    """The grey of a 2-4 channel uint8 image (alpha ignored): luma of RGB, or the grey channel."""
+    if channels == 4:
+        return cv2.cvtColor(image, cv2.COLOR_RGBA2GRAY)
+    if channels == 3:
+        return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    return cv2.extractChannel(image, 0)
 
 
 WORK_MIN_SIDE = 320
