@@ -214,3 +214,18 @@ def test_a_model_trained_from_one_with_a_strip_reader_keeps_it(tmp_path, monkeyp
     plain = {"name": "other"}
     carry_strip_reader("mnist-cnn-not-there", build, plain)
     assert "strip_reader" not in plain
+
+
+def test_stop_is_heard_while_the_strips_are_still_being_composed():
+    from mdr.training.strip_reader import StripTrainConfig, train_strip_reader
+    from mdr.training.strips import StripMix
+
+    asked = []
+
+    def should_stop() -> bool:
+        asked.append(1)
+        return len(asked) >= 2  # the second time it is asked: after 100 numbers
+
+    result = train_strip_reader(StripTrainConfig(mix=StripMix(numbers=100_000), epochs=1), should_stop=should_stop)
+    assert result.stopped and result.epochs_done == 0 and result.data["stopped"]
+    assert result.data["numbers"] == 100 and result.seconds < 60

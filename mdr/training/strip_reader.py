@@ -124,7 +124,12 @@ def train_strip_reader(config: StripTrainConfig, on_progress: Callable[[Progress
         torch.set_num_threads(config.threads)
     generator = seed_everything(config.seed)
     device = choose_device(config.device)
-    strips, texts, summary = make_strips(config.mix)
+    strips, texts, summary = make_strips(config.mix, should_stop=should_stop)
+    if not strips and not summary.get("stopped"):
+        raise ValueError("No training strip could be cut from the composed numbers; compose more numbers.")
+    if summary.get("stopped"):
+        return StripTrainResult(StripNet().eval(), config, summary, 0.0, 0, [], time.time() - started,
+                                str(device), 0, True)
     rng = np.random.default_rng(config.seed)
     order = rng.permutation(len(strips))
     n_val = int(round(config.val_share * len(strips)))

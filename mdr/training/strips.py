@@ -83,8 +83,11 @@ def labelled_parts(sample, parts: list[Part], scale: float) -> list[tuple[Part, 
     return out
 
 
-def make_strips(mix: StripMix, on_progress=None) -> tuple[list[np.ndarray], list[str], dict]:
-    """uint8 (32, W) strips, their digit strings, and a summary for the card."""
+def make_strips(mix: StripMix, on_progress=None, should_stop=None) -> tuple[list[np.ndarray], list[str], dict]:
+    """uint8 (32, W) strips, their digit strings, and a summary for the card.
+
+    ``should_stop()`` is asked every 100 numbers: composing 40,000 takes minutes, and a person
+    who pressed Stop should not wait for it (the summary then says ``"stopped": True``)."""
     rng = np.random.default_rng(mix.seed)
     pen = cached_pen(mix.pen_data)
     split = split_writers(pen.writers, mix.pen_split_seed)
@@ -96,7 +99,11 @@ def make_strips(mix: StripMix, on_progress=None) -> tuple[list[np.ndarray], list
     strips: list[np.ndarray] = []
     texts: list[str] = []
     counts = {"numbers": 0, "dropped numbers": 0, "strips": 0, "single-digit strips": 0}
+    stopped = False
     for n in range(mix.numbers):
+        if should_stop is not None and n % 100 == 0 and should_stop():
+            stopped = True
+            break
         spec = touching if rng.random() < mix.touching_share else spaced
         bank = mnist_bank if rng.random() < mix.mnist_share else pen_bank
         sample = compose_sample(spec, bank, rng)
@@ -116,4 +123,6 @@ def make_strips(mix: StripMix, on_progress=None) -> tuple[list[np.ndarray], list
         if on_progress and n % 500 == 0:
             on_progress(n, mix.numbers)
     summary = {"mix": mix.to_dict(), "writer_split": split.to_dict(), **counts}
+    if stopped:
+        summary["stopped"] = True
     return strips, texts, summary
