@@ -143,6 +143,7 @@ def train_strip_reader(config: StripTrainConfig, on_progress: Callable[[Progress
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.lr, total_steps=config.epochs * steps_per_epoch)
     ctc = nn.CTCLoss(blank=BLANK, zero_infinity=True)
     losses: list[float] = []
+    training_started = time.time()  # the ETA counts training steps only, not the composing before them
     step = 0
     epochs_done = 0
     stopped = False
@@ -167,7 +168,7 @@ def train_strip_reader(config: StripTrainConfig, on_progress: Callable[[Progress
                 total = config.epochs * steps_per_epoch
                 on_progress(Progress(epoch + 1, config.epochs, step, total, float(np.mean(losses[-20:])), None,
                                      float(scheduler.get_last_lr()[0]), elapsed,
-                                     elapsed / step * (total - step)))
+                                     (time.time() - training_started) / step * (total - step)))
             if should_stop and should_stop():
                 stopped = True
                 break
