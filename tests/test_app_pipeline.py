@@ -129,8 +129,8 @@ def test_every_step_is_shown_for_each_gallery_example(recognizer, item):
     # original, grey, ink, mask, components, specks, merges, one per split, reading order,
     # and four pictures per digit
     assert len(pictures(at)) == 8 + len(recognition.splits) + 4 * len(recognition.digits)
-    # threshold histogram, probabilities, timings
-    assert len(at.get("plotly_chart")) == 3
+    # threshold histogram, probabilities, timings, and the strip reader's evidence of each part it read
+    assert len(at.get("plotly_chart")) == 3 + sum(d.strip is not None for d in recognition.splits)
     assert len(at.get("download_button")) == 1
     assert any(f"Drawn: **{item.number.replace(chr(10), ' / ')}**" in c.value for c in at.caption)
     verdict = at.success if recognition.number == item.number else at.warning

@@ -46,7 +46,10 @@ def test_small_drawings_keep_their_size():
 
 def test_a_confident_wide_digit_skips_the_cut_search(recognizer):
     image, truth = canvas(600, 250, 1)  # one big digit, wider than tall
-    result = recognizer.recognize(image)
+    read_by_strip = recognizer.recognize(image)
+    assert read_by_strip.number == truth
+    assert all(d.strip is not None and d.strip.text == truth and not d.chosen for d in read_by_strip.splits)
+    result = recognizer.recognize(image, replace(DEFAULT_CONFIG, use_strip_reader=False))  # the cut search
     assert result.number == truth
     skipped = [d for d in result.splits if not d.candidates]
     assert skipped
