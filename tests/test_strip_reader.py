@@ -229,3 +229,28 @@ def test_stop_is_heard_while_the_strips_are_still_being_composed():
     result = train_strip_reader(StripTrainConfig(mix=StripMix(numbers=100_000), epochs=1), should_stop=should_stop)
     assert result.stopped and result.epochs_done == 0 and result.data["stopped"]
     assert result.data["numbers"] == 100 and result.seconds < 60
+
+
+@needs_strip_model
+def test_the_strip_reader_gives_a_second_opinion_on_single_digits_and_can_be_switched_off():
+    from dataclasses import replace
+
+    from mdr.app import pipeline_view as pv
+    from mdr.recognition.config import DEFAULT_CONFIG
+    from mdr.recognition.recognizer import Recognizer
+
+    recognizer = Recognizer(STRIP_MODEL)
+    image = _pen_number([[0, 2], [4, 2], [8, 2]], touching=False)
+    both = recognizer.recognize(image)
+    alone = recognizer.recognize(image, replace(DEFAULT_CONFIG, strip_second_opinion=0.0))
+    asked = [d for d in both.digits if d.second_opinion is not None]
+    assert asked and all(d.second_opinion is None for d in alone.digits)
+    for d, plain in zip(both.digits, alone.digits):
+        if d.second_opinion is None:
+            assert np.allclose(d.probabilities, plain.probabilities)
+        else:  # the product of the two readings, renormalized to the classifier's digit mass
+            assert not np.allclose(d.probabilities, plain.probabilities)
+            assert d.probabilities.sum() == pytest.approx(plain.probabilities.sum(), abs=1e-4)
+    table = pv.digits_table(both)
+    assert "strip reader alone" in table.columns
+    assert (table["strip reader alone"] != "").sum() == len(asked)

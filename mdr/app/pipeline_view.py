@@ -276,9 +276,13 @@ def digits_table(recognition: Recognition) -> pd.DataFrame:
             "top 3": ", ".join(f"{k} ({p:.1%})" for k, p in d.top3),
             "box (x, y, w, h)": ", ".join(str(int(v)) for v in d.box),
             "unsure": d.low_confidence,
+            "strip reader alone": (f"{d.second_opinion[0]} ({d.second_opinion[1]:.0%})"
+                                   if d.second_opinion is not None else ""),
         })
-    return pd.DataFrame(rows, columns=["#", "line", "read as", "confidence", "top 3", "box (x, y, w, h)",
-                                       "unsure"])
+    columns = ["#", "line", "read as", "confidence", "top 3", "box (x, y, w, h)", "unsure"]
+    if any(d.second_opinion is not None for d in recognition.digits):
+        columns.insert(5, "strip reader alone")  # its reading was multiplied into the classifier's
+    return pd.DataFrame(rows, columns=columns)
 
 
 def describe_model(recognition: Recognition) -> str:

@@ -19,7 +19,7 @@ from mdr.errors import ModelError, NothingToReadError
 from mdr.recognition.normalize import normalize_digit
 from mdr.recognition.preprocess import binarize, decide_polarity, rescale_for_work, to_grey
 from mdr.recognition.results import Digit, Recognition, SplitCandidate, SplitDecision, StripEvidence
-from mdr.recognition.strip import (STRIP_HEIGHT, STRIP_PAD, StripReader, StripReading, greedy_decode,
+from mdr.recognition.strip import (MIN_SINGLE_ASPECT, STRIP_PAD, StripReader, StripReading, greedy_decode,
                                    load_strip_reader, strip_input)
 from mdr.recognition.segment import (Part, cut_paths, estimate_stroke_width, group_lines, label_ink,
                                      may_hold_two, merge_components, needs_split, pieces_between, remove_specks,
@@ -174,12 +174,39 @@ class _Run:
             self.read_whole(parts)
             parts = self.split(parts)
             steps, probabilities = self.read(parts)
+            seconds = self.second_opinions(parts, probabilities)
             with self.stage("lines"):
                 lines = group_lines([p.box for p in parts])
         except NothingToReadError as error:
             error.recognition = self.build([], [], [], [])
             raise
-        return self.build(parts, steps, probabilities, lines)
+        return self.build(parts, steps, probabilities, lines, seconds)
+
+    def second_opinions(self, parts: list[Part], probabilities: np.ndarray) -> list[tuple[int, float] | None]:
+        """Read every digit the strip reader did not cut (and wide enough for it) with the strip reader
+        alone, in one call; where it reads one digit, multiply its probabilities into ``probabilities``
+        (in place). The digit and confidence it gave, per part (None: not asked, or not one digit)."""
+        cfg, s = self.config, self.state
+        seconds: list[tuple[int, float] | None] = [None] * len(parts)
+        reader = self.recognizer.strip_reader(cfg.precision) if cfg.use_strip_reader else None
+        if reader is None or cfg.strip_second_opinion <= 0:
+            return seconds
+        cut = s.setdefault("strip_pieces", set())
+        known = s.setdefault("strip_single", {})
+        asked = [k for k, p in enumerate(parts) if id(p) not in cut and p.aspect >= MIN_SINGLE_ASPECT]
+        todo = [k for k in asked if id(parts[k]) not in known]
+        with self.stage("strip"):
+            strips = [strip_input(parts[k].mask, s["stroke_width"]) for k in todo]
+            for k, frames in zip(todo, reader.frame_probabilities_batched(strips)):
+                known[id(parts[k])] = greedy_decode(frames)
+            for k in asked:
+                reading = known[id(parts[k])]
+                if len(reading.digits) != 1:
+                    continue
+                digit = reading.digits[0]
+                probabilities[k] = _agree(probabilities[k], digit.probabilities, cfg.strip_second_opinion)
+                seconds[k] = (digit.digit, digit.confidence)
+        return seconds
 
     def read_whole(self, parts: list[Part]) -> None:
         """Normalize and classify every part as one digit, in one model call: the
@@ -263,6 +290,7 @@ class _Run:
                 probs = cache[id(part)][1]
                 whole = self._whole_score(part, probs)
                 if len(reading.digits) <= 1:
+                    s.setdefault("strip_single", {})[id(part)] = reading
                     said = ("no digit" if not reading.digits else f"one digit ({reading.text}, "
                             f"{reading.digits[0].confidence:.0%})")
                     s["splits"].append(SplitDecision(part.box, whole, [], [], whole,
@@ -298,6 +326,7 @@ class _Run:
             for piece, digit in zip(pieces, reading.digits):
                 probs = _agree(probabilities[k], digit.probabilities, cfg.strip_agreement)
                 cache[id(piece)] = (steps[k], probs)
+                s.setdefault("strip_pieces", set()).add(id(piece))
                 result.append(piece)
                 k += 1
         return result
@@ -454,7 +483,7 @@ class _Run:
         return searched
 
     def build(self, parts: list[Part], steps: list, probabilities: np.ndarray,
-              lines: list[list[int]]) -> Recognition:
+              lines: list[list[int]], seconds: list | None = None) -> Recognition:
         s, cfg = self.state, self.config
         scale = s.get("scale", 1.0)
         digits_by_part: list[Digit] = []
@@ -470,6 +499,7 @@ class _Run:
                 top3=[(int(d), float(probs[d])) for d in order], probabilities=probs.astype(np.float32),
                 steps=step, low_confidence=confidence < cfg.low_confidence,
                 reject=reject_of(probabilities[index]),
+                second_opinion=seconds[index] if seconds else None,
             ))
         ordered = [index for line in lines for index in line]
         digits = [digits_by_part[i] for i in ordered]

@@ -122,6 +122,9 @@ class Digit:
     low_confidence: bool = False
     reject: float | None = None
     """The model's "not a single digit" probability for this part (None: a 10-class model)."""
+    second_opinion: tuple[int, float] | None = None
+    """The strip reader's reading of this digit alone (digit, confidence), when it gave one and
+    its probabilities were multiplied into the reading; None otherwise."""
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -30,6 +30,9 @@ MAX_STRIP_WIDTH = 512
 BLANK = 10
 """The reader's last class: no new digit in this frame."""
 CLASSES = 11
+MIN_SINGLE_ASPECT = 0.6
+"""The reader is trained on single digits at least this wide for their height (the narrowest
+part the recognizer asks it about); narrower ones get no second opinion from it."""
 TARGET_STROKE = 3.2
 """Stroke width, in strip pixels, the reader sees: a thicker brush is thinned to it."""
 
@@ -159,6 +162,19 @@ class StripReader:
             logits = self.session.run(None, {self.input_name: strip[None, None].astype(np.float32)})[0][0]
             out.append(_softmax(logits.astype(np.float32)))
         return out
+
+    def frame_probabilities_batched(self, strips: list[np.ndarray]) -> list[np.ndarray]:
+        """As :meth:`frame_probabilities`, in one model call: the inputs are padded with empty
+        columns to the widest (as in training batches), and each keeps only its own frames."""
+        if not strips:
+            return []
+        width = max(s.shape[1] for s in strips)
+        width += (-width) % STRIP_STRIDE
+        batch = np.zeros((len(strips), 1, STRIP_HEIGHT, width), np.float32)
+        for k, strip in enumerate(strips):
+            batch[k, 0, :, :strip.shape[1]] = strip
+        logits = self.session.run(None, {self.input_name: batch})[0].astype(np.float32)
+        return [_softmax(logits[k, :frames_for(strip.shape[1])]) for k, strip in enumerate(strips)]
 
     def read(self, mask: np.ndarray, stroke_width: float = 0.0) -> StripReading:
         strip = strip_input(mask, stroke_width)

@@ -21,9 +21,9 @@ from mdr.data.synth import DigitBank
 from mdr.recognition.config import DEFAULT_CONFIG
 from mdr.recognition.preprocess import binarize, decide_polarity, rescale_for_work, to_grey
 from mdr.recognition.segment import Part, estimate_stroke_width, label_ink, merge_components, remove_specks
-from mdr.recognition.strip import strip_input
+from mdr.recognition.strip import MIN_SINGLE_ASPECT, strip_input
 
-MIN_ASPECT = 0.6
+MIN_ASPECT = MIN_SINGLE_ASPECT
 """Single-digit parts narrower than this are never asked about, so never trained on."""
 
 
