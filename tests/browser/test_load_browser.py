@@ -48,10 +48,10 @@ async def _start_training(browser, url: str):
     await page.get_by_role("option", name="cnn", exact=True).click()
     for label, value in [("Epochs", str(EPOCHS)), ("Training images (0: all 55,000)", "0"),
                          ("Name of the new model", RUN_NAME)]:
-        field = page.get_by_label(label, exact=True)
+        field = page.get_by_label(label, exact=True).first  # the training form comes before the others
         await field.fill(value)
         await field.press("Tab")
-    await page.get_by_text("Activate when done").click()
+    await page.get_by_text("Activate when done").first.click()
     await page.get_by_role("button", name="Start training").click()
     # wait until it is really training (MNIST loaded, steps counting)
     await page.get_by_text(re.compile("Training: epoch")).first.wait_for()

@@ -24,7 +24,7 @@ def train_app(tmp_path_factory, chromium_path):
 
 
 def set_field(page, label: str, value: str) -> None:
-    field = page.get_by_label(label, exact=True)
+    field = page.get_by_label(label, exact=True).first  # the training form comes before the others
     field.fill(value)
     field.press("Tab")
 
@@ -39,7 +39,7 @@ def start_tiny_run(page, url: str, name: str, epochs: int, activate: bool = True
     set_field(page, "Training images (0: all 55,000)", "2000")
     set_field(page, "Name of the new model", name)
     if not activate:
-        page.get_by_text("Activate when done").click()
+        page.get_by_text("Activate when done").first.click()
     page.get_by_role("button", name="Start training").click()
 
 
