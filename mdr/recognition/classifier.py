@@ -30,15 +30,7 @@ class OnnxClassifier:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        if not self.path.is_file():
-            raise ModelError(f"The model file {self.path} is missing.")
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        options.intra_op_num_threads = 1
-        try:
-            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
-        except Exception as e:  # noqa: BLE001 - ORT raises many types for bad files
-            raise ModelError(f"The model file {self.path.name} is not a valid ONNX model ({type(e).__name__}).") from None
+        self.session = open_session(self.path, "model file")
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         if len(inputs) != 1 or len(outputs) < 1:
             raise ModelError(f"The model {self.path.name} must have one input and one output.")
@@ -71,23 +63,42 @@ class OnnxClassifier:
         return softmax(logits.astype(np.float32))
 
 
-def load_classifier(path: str | Path) -> OnnxClassifier:
-    """A shared session per file version: created once, reused by every caller.
+def open_session(path: Path, what: str) -> ort.InferenceSession:
+    """A one-thread CPU session of an ONNX file (the app reads many requests side by side);
+    a missing or broken file raises ModelError naming ``what`` it should have been."""
+    if not path.is_file():
+        raise ModelError(f"The {what} {path} is missing.")
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.intra_op_num_threads = 1
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as e:  # noqa: BLE001 - ORT raises many types for bad files
+        raise ModelError(f"The {what} {path.name} is not a valid ONNX model ({type(e).__name__}).") from None
+
+
+def load_versioned(path: str | Path, make, what: str, cache: dict):
+    """``make(path)``, shared per file version in ``cache``: created once, reused by every caller.
 
     A version is the file's path, modification time (ns) and size, so a file written again
-    (re-exported, re-quantized, retrained) gets a new session on the next call; callers that
-    hold the old session keep reading with it. Older versions of that path leave the cache.
+    (re-exported, re-quantized, retrained) gets a new object on the next call; callers that
+    hold the old one keep reading with it. Older versions of that path leave the cache.
     """
     path = Path(path)
     try:
         stat = path.stat()
     except OSError:
-        raise ModelError(f"The model file {path} is missing.") from None
+        raise ModelError(f"The {what} {path} is missing.") from None
     resolved = str(path.resolve())
     key = (resolved, stat.st_mtime_ns, stat.st_size)
     with _LOCK:
-        if key not in _SESSIONS:
-            _SESSIONS[key] = OnnxClassifier(path)
-            for old in [k for k in _SESSIONS if k[0] == resolved and k != key]:
-                del _SESSIONS[old]
-        return _SESSIONS[key]
+        if key not in cache:
+            cache[key] = make(path)
+            for old in [k for k in cache if k[0] == resolved and k != key]:
+                del cache[old]
+        return cache[key]
+
+
+def load_classifier(path: str | Path) -> OnnxClassifier:
+    """The shared classifier of a file version (:func:`load_versioned`)."""
+    return load_versioned(path, OnnxClassifier, "model file", _SESSIONS)

@@ -9,15 +9,13 @@ This module stays free of torch: the network runs in ONNX Runtime.
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
-import onnxruntime as ort
-
 from mdr.errors import ModelError
+from mdr.recognition.classifier import load_versioned, open_session
 
 STRIP_HEIGHT = 32
 """Rows of the reader's input."""
@@ -133,15 +131,7 @@ class StripReader:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        if not self.path.is_file():
-            raise ModelError(f"The strip reader file {self.path} is missing.")
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        options.intra_op_num_threads = 1
-        try:
-            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
-        except Exception as e:  # noqa: BLE001 - ORT raises many types for bad files
-            raise ModelError(f"The strip reader {self.path.name} is not a valid ONNX model ({type(e).__name__}).") from None
+        self.session = open_session(self.path, "strip reader file")
         inputs = self.session.get_inputs()
         if len(inputs) != 1 or len(inputs[0].shape) != 4 or inputs[0].shape[2] != STRIP_HEIGHT:
             raise ModelError(f"The strip reader {self.path.name} must take one [N, 1, {STRIP_HEIGHT}, W] input.")
@@ -183,18 +173,8 @@ class StripReader:
 
 
 _READERS: dict[tuple[str, int, int], StripReader] = {}
-_LOCK = threading.Lock()
 
 
 def load_strip_reader(path: str | Path) -> StripReader:
-    """A shared session per file version (path, mtime, size), as for the digit classifier."""
-    path = Path(path)
-    try:
-        stat = path.stat()
-    except OSError:
-        raise ModelError(f"The strip reader file {path} is missing.") from None
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-    with _LOCK:
-        if key not in _READERS:
-            _READERS[key] = StripReader(path)
-        return _READERS[key]
+    """The shared strip reader of a file version, as for the digit classifier."""
+    return load_versioned(path, StripReader, "strip reader file", _READERS)
