@@ -254,3 +254,18 @@ def test_the_strip_reader_gives_a_second_opinion_on_single_digits_and_can_be_swi
     table = pv.digits_table(both)
     assert "strip reader alone" in table.columns
     assert (table["strip reader alone"] != "").sum() == len(asked)
+
+
+@needs_strip_model
+def test_narrow_digits_get_a_second_opinion_too_unless_a_minimum_aspect_is_set():
+    from dataclasses import replace
+
+    from mdr.recognition.config import DEFAULT_CONFIG
+    from mdr.recognition.recognizer import Recognizer
+
+    recognizer = Recognizer(STRIP_MODEL)
+    image = _pen_number([[1, 0], [7, 0], [1, 1]], touching=False)
+    narrow = [d for d in recognizer.recognize(image).digits if d.box[2] < 0.6 * d.box[3]]
+    assert narrow and all(d.second_opinion is not None for d in narrow)
+    strict = recognizer.recognize(image, replace(DEFAULT_CONFIG, second_opinion_min_aspect=0.6))
+    assert all(d.second_opinion is None for d in strict.digits if d.box[2] < 0.6 * d.box[3])

@@ -19,7 +19,7 @@ from mdr.errors import ModelError, NothingToReadError
 from mdr.recognition.normalize import normalize_digit
 from mdr.recognition.preprocess import binarize, decide_polarity, rescale_for_work, to_grey
 from mdr.recognition.results import Digit, Recognition, SplitCandidate, SplitDecision, StripEvidence
-from mdr.recognition.strip import (MIN_SINGLE_ASPECT, STRIP_PAD, StripReader, StripReading, greedy_decode,
+from mdr.recognition.strip import (STRIP_PAD, StripReader, StripReading, greedy_decode,
                                    load_strip_reader, strip_input)
 from mdr.recognition.segment import (Part, cut_paths, estimate_stroke_width, group_lines, label_ink,
                                      may_hold_two, merge_components, needs_split, pieces_between, remove_specks,
@@ -183,7 +183,7 @@ class _Run:
         return self.build(parts, steps, probabilities, lines, seconds)
 
     def second_opinions(self, parts: list[Part], probabilities: np.ndarray) -> list[tuple[int, float] | None]:
-        """Read every digit the strip reader did not cut (and wide enough for it) with the strip reader
+        """Read every digit the strip reader did not cut (and not too narrow) with the strip reader
         alone, in one call; where it reads one digit, multiply its probabilities into ``probabilities``
         (in place). The digit and confidence it gave, per part (None: not asked, or not one digit)."""
         cfg, s = self.config, self.state
@@ -193,7 +193,7 @@ class _Run:
             return seconds
         cut = s.setdefault("strip_pieces", set())
         known = s.setdefault("strip_single", {})
-        asked = [k for k, p in enumerate(parts) if id(p) not in cut and p.aspect >= MIN_SINGLE_ASPECT]
+        asked = [k for k, p in enumerate(parts) if id(p) not in cut and p.aspect >= cfg.second_opinion_min_aspect]
         todo = [k for k in asked if id(parts[k]) not in known]
         with self.stage("strip"):
             strips = [strip_input(parts[k].mask, s["stroke_width"]) for k in todo]
