@@ -269,3 +269,16 @@ def test_narrow_digits_get_a_second_opinion_too_unless_a_minimum_aspect_is_set()
     assert narrow and all(d.second_opinion is not None for d in narrow)
     strict = recognizer.recognize(image, replace(DEFAULT_CONFIG, second_opinion_min_aspect=0.6))
     assert all(d.second_opinion is None for d in strict.digits if d.box[2] < 0.6 * d.box[3])
+
+
+@needs_strip_model
+def test_digits_cut_by_the_strip_reader_show_the_confidence_of_the_combined_reading():
+    from mdr.recognition.imageio import read_image_file
+    from mdr.recognition.recognizer import Recognizer
+
+    recognition = Recognizer(STRIP_MODEL).recognize(read_image_file(ROOT / "mdr" / "app" / "gallery" / "touching.png"))
+    assert recognition.number == "386" and any(d.chosen for d in recognition.splits)
+    for digit in recognition.digits:  # every digit of this blob was cut by the reader
+        assert digit.probabilities.sum() == pytest.approx(1.0, abs=1e-4)
+        assert digit.confidence == pytest.approx(float(digit.probabilities.max()))
+    assert min(d.confidence for d in recognition.digits) > 0.5

@@ -487,8 +487,13 @@ class _Run:
         s, cfg = self.state, self.config
         scale = s.get("scale", 1.0)
         digits_by_part: list[Digit] = []
+        read_by_strips = s.get("strip_pieces", set())
         for index, (part, step) in enumerate(zip(parts, steps)):
             probs = probabilities[index][:DIGITS]
+            if id(part) in read_by_strips:
+                # The strip reader has said this piece is one digit: its confidence is that of the
+                # combined reading among the digits, not the classifier's doubt about the cut piece.
+                probs = probs / max(float(probs.sum()), 1e-12)
             order = np.argsort(-probs)[:3]
             x, y, w, h = part.box
             box = (int(x / scale), int(y / scale), max(1, int(round(w / scale))), max(1, int(round(h / scale))))
