@@ -175,6 +175,24 @@ def test_turning_splitting_off_reads_touching_digits_as_one(recognizer):
     assert at.slider(key="pipeline_knob_split_sensitivity").disabled
 
 
+def test_switching_the_strip_reader_off_shows_the_cut_search_instead(recognizer):
+    at = choose_example(open_page(), "touching")
+    image = gallery.read_example("touching")
+    with_reader = recognizer.recognize(image)
+    assert recognizer.strip_reader() is not None, "the active model has a strip reader"
+    assert any(d.strip is not None for d in with_reader.splits)
+    charts = len(at.get("plotly_chart"))
+
+    at = turn(at, "use_strip_reader", False)
+    searched = recognizer.recognize(image, replace(DEFAULT_CONFIG, use_strip_reader=False))
+    assert shown_number(at) == searched.number
+    assert all(d.strip is None for d in searched.splits)
+    assert len(at.get("plotly_chart")) == charts - sum(d.strip is not None for d in with_reader.splits)
+    assert at.slider(key="pipeline_knob_strip_agreement").disabled
+    assert at.slider(key="pipeline_knob_strip_second_opinion").disabled
+    assert any("use_strip_reader" in c.value for c in at.sidebar.caption)
+
+
 def test_merge_overlap_decides_whether_strokes_join(recognizer):
     at = choose_example(open_page(), "multi-stroke")
     image = gallery.read_example("multi-stroke")

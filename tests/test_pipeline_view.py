@@ -141,7 +141,8 @@ def test_knobs_are_recognizer_config_fields_with_its_defaults():
     names = {f.name for f in fields(RecognizerConfig)}
     assert {k.name for k in ps.KNOBS} <= names
     assert {"binarization", "fixed_threshold", "min_speck_size", "merge_overlap", "split_enabled",
-            "split_sensitivity", "normalize_stroke", "precision"} == {k.name for k in ps.KNOBS}
+            "split_sensitivity", "normalize_stroke", "use_strip_reader", "strip_agreement",
+            "strip_second_opinion", "precision"} == {k.name for k in ps.KNOBS}
     defaults = ps.knob_defaults()
     assert defaults == {k.name: getattr(RecognizerConfig(), k.name) for k in ps.KNOBS}
     assert set(next(k for k in ps.KNOBS if k.name == "binarization").options) == {"otsu", "fixed", "adaptive"}

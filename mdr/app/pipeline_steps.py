@@ -106,6 +106,18 @@ KNOBS: tuple[Knob, ...] = (
          "slider", low=0.5, high=2.0, step=0.05),
     Knob("normalize_stroke", "Normalize stroke width",
          "Thin thick strokes and thicken thin ones to MNIST's pen width before reading.", "toggle"),
+    Knob("use_strip_reader", "Read wide parts with the strip reader",
+         "With a model that has a strip reader: it reads wide and doubtful parts as strings (how many "
+         "digits, and which) and gives a second opinion on every other digit. Off: cuts are searched "
+         "with the digit classifier alone.", "toggle"),
+    Knob("strip_agreement", "Strip reader's weight on cut pieces",
+         "A cut piece is read by the digit classifier times the strip reader raised to this power "
+         "(0: the classifier alone).",
+         "slider", low=0.0, high=10.0, step=0.5),
+    Knob("strip_second_opinion", "Strip reader's second opinion",
+         "Weight of the strip reader's own reading of each single digit, multiplied into the "
+         "classifier's (0: off).",
+         "slider", low=0.0, high=5.0, step=0.25),
     Knob("precision", "Model precision",
          "int8 is the quantized model the app uses; fp32 the full-precision one.",
          "radio", options=typing.get_args(Precision)),
