@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from mdr.training.augment import Augmenter, change_thickness, random_affine, restroke, skeletonize_images
+from mdr.training.augment import (Augmenter, change_thickness, elastic_warp, random_affine, restroke,
+                                  skeletonize_images)
 from mdr.data.mnist import load_split
 from mdr.training.nets import build_model, count_parameters
 from mdr.models.publish import train_and_publish
@@ -115,7 +116,8 @@ def test_stopped_run_registers_nothing(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("change", [dict(epochs=0), dict(affine_p=1.5), dict(restroke_p=0.7, thickness_p=0.7),
-                                    dict(restroke_min_width=5, restroke_max_width=2), dict(train_size=60_000)])
+                                    dict(restroke_min_width=5, restroke_max_width=2), dict(train_size=60_000),
+                                    dict(elastic_p=-0.1), dict(elastic_px=9)])
 def test_bad_settings_are_refused(change):
     with pytest.raises(ValueError):
         train(tiny_config(**change))
@@ -163,6 +165,18 @@ def test_affine_moves_ink_but_keeps_range(digits):
     assert (identity - x).abs().max() < 1e-5
 
 
+def test_elastic_warp_bends_strokes_without_losing_them(digits):
+    x = as_float(digits)
+    assert (elastic_warp(x, 0.0) - x).abs().max() < 1e-5  # no displacement: the same image
+    bent = elastic_warp(x, 1.0, torch.Generator().manual_seed(0))
+    assert bent.shape == x.shape and bent.min() >= 0 and bent.max() <= 1
+    assert (bent - x).abs().amax(dim=(1, 2, 3)).min() > 0.1  # every digit moved somewhere
+    ink = lambda t: t.sum(dim=(1, 2, 3))  # noqa: E731
+    assert ((ink(bent) - ink(x)).abs() < 0.4 * ink(x)).all()  # bent, not erased or smeared
+    more = elastic_warp(x, 2.5, torch.Generator().manual_seed(0))
+    assert (more - x).abs().mean() > (bent - x).abs().mean()
+
+
 def test_augmenter_changes_only_when_asked(digits):
     x = as_float(digits)
     skeletons = torch.from_numpy(skeletonize_images(digits.numpy()))
@@ -171,7 +185,7 @@ def test_augmenter_changes_only_when_asked(digits):
     assert torch.equal(off(x, index), x)
     none = Augmenter(tiny_config(affine_p=0, thickness_p=0, restroke_p=0), skeletons)
     assert torch.equal(none(x, index), x)
-    everything = Augmenter(tiny_config(affine_p=1, thickness_p=0.5, restroke_p=0.5), skeletons,
+    everything = Augmenter(tiny_config(affine_p=1, thickness_p=0.5, restroke_p=0.5, elastic_p=1), skeletons,
                            torch.Generator().manual_seed(0))
     out = everything(x, index)
     assert out.shape == x.shape and out.dtype == x.dtype and out.min() >= 0 and out.max() <= 1

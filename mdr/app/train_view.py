@@ -73,6 +73,10 @@ def training_form() -> tuple[TrainConfig, str, bool] | None:
                                                  "each time with another brush and height.")
         pen_styles = fifth[2].slider("Slashed 0, flagged 1, crossed 7: chance", 0.0, 1.0, d.pen_styles,
                                      help="mnist+pen: a pen 0, 1 or 7 re-written in a style some people use.")
+        elastic_p = fifth[3].slider("Bent strokes (elastic): share", 0.0, 1.0, d.elastic_p,
+                                    help="Each picked image is bent by a smooth random field (about "
+                                         f"{d.elastic_px:g} px), the way one writer's strokes wobble "
+                                         "differently from another's.")
         last = st.columns([2, 1, 1], vertical_alignment="bottom")
         default_name = st.session_state.setdefault(DEFAULT_NAME, f"my-{datetime.now():%m%d-%H%M}")
         name = last[0].text_input("Name of the new model", value=default_name,
@@ -91,7 +95,7 @@ def training_form() -> tuple[TrainConfig, str, bool] | None:
                          thickness_p=thickness_p, restroke_p=restroke_p, rotate_deg=rotate_deg, seed=int(seed),
                          data_mix=data_mix, init_from=None if init_from == FRESH else init_from,
                          reject_fraction=float(reject_fraction), pen_renders=int(pen_renders),
-                         pen_styles=float(pen_styles))
+                         pen_styles=float(pen_styles), elastic_p=float(elastic_p))
     return config, name.strip(), activate
 
 

@@ -36,6 +36,8 @@ HELP = {
     "restroke_min_width": "narrowest brush, pixels",
     "restroke_max_width": "widest brush, pixels",
     "restroke_blur": "Gaussian blur sigma of re-stroked digits, pixels",
+    "elastic_p": "fraction of each batch bent by a smooth random (elastic) displacement field",
+    "elastic_px": "typical elastic displacement, pixels",
     "init_from": "start from this registered model's weights (fine-tuning; default: a fresh network); "
                  "also --from-model",
     "train_size": "use only this many training images (default: all but the validation split)",

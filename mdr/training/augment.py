@@ -140,6 +140,28 @@ def random_affine(x: torch.Tensor, rotate_deg: float, shear: float, scale: float
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
+ELASTIC_GRID = 4
+"""Control points per side of the elastic field: a few bends per digit, not pixel noise."""
+
+
+def elastic_warp(x: torch.Tensor, displacement_px: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Bend each image by its own smooth random displacement field.
+
+    Random displacements on a coarse grid (standard deviation ``displacement_px``), smoothly
+    interpolated to every pixel, move each pixel a little and its neighbours alike; strokes bend
+    without breaking, as another writer's strokes would.
+    """
+    n, _, h, w = x.shape
+    coarse = torch.randn(n, 2, ELASTIC_GRID, ELASTIC_GRID, generator=generator, device=x.device) * displacement_px
+    field = F.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=True)
+    ys = torch.linspace(-1, 1, h, device=x.device) * (h - 1) / h
+    xs = torch.linspace(-1, 1, w, device=x.device) * (w - 1) / w
+    base = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1)  # [h, w, 2] as (x, y)
+    shift = torch.stack([field[:, 0] * 2 / w, field[:, 1] * 2 / h], dim=-1)  # pixels -> grid units
+    grid = base.unsqueeze(0) + shift
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
 class Augmenter:
     """Applies the configured augmentations to a fraction of each batch.
 
@@ -181,6 +203,11 @@ class Augmenter:
                 amount = self._uniform(int(pick.sum()), -c.thickness_strength, c.thickness_strength, device)
                 x = x.clone()
                 x[pick] = change_thickness(x[pick], amount)
+        if c.elastic_p > 0 and c.elastic_px > 0:
+            pick = self._chosen(n, c.elastic_p, device)
+            if pick.any():
+                x = x.clone()
+                x[pick] = elastic_warp(x[pick], c.elastic_px, self.generator)
         if c.affine_p > 0:
             pick = self._chosen(n, c.affine_p, device)
             if pick.any():

@@ -44,6 +44,11 @@ class TrainConfig:
     restroke_max_width: float = 4.0
     """Brush diameter range, in pixels of the 28x28 image."""
     restroke_blur: float = 0.5
+    elastic_p: float = 0.0
+    """Fraction of each batch bent by a smooth random displacement field: the wobble by which one
+    writer's 3 differs from another's, which affine warps cannot make."""
+    elastic_px: float = 1.0
+    """Typical displacement of the elastic field, in pixels of the 28x28 image."""
 
     init_from: str | None = None
     """Start from the weights of this registered model (fine-tuning) instead of a fresh
@@ -103,9 +108,11 @@ class TrainConfig:
             raise ValueError("epochs must be at least 1 and batch_size at least 2.")
         if not self.lr > 0 or self.weight_decay < 0 or not 0 <= self.label_smoothing < 1:
             raise ValueError("lr must be positive, weight_decay not negative, label_smoothing in [0, 1).")
-        for name in ("affine_p", "thickness_p", "restroke_p"):
+        for name in ("affine_p", "thickness_p", "restroke_p", "elastic_p"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} is a fraction of each batch: between 0 and 1.")
+        if not 0 <= self.elastic_px <= 6:
+            raise ValueError("elastic_px is a displacement in pixels of the 28x28 image: from 0 to 6.")
         if self.thickness_p + self.restroke_p > 1:
             raise ValueError("thickness_p + restroke_p must not exceed 1 (an image gets one stroke change).")
         if self.data_mix not in DATA_MIXES:
