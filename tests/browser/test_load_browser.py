@@ -38,14 +38,28 @@ async def _step_shown(page) -> int:
 async def _start_training(browser, url: str):
     """Start a long run from the Train page: the shipped architecture on all 55,000 images for
     100 epochs (hours on a CPU), so it is surely still training when the loaded phase ends."""
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+    from playwright.async_api import expect
+
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(180_000)
     page = await context.new_page()
     await page.goto(f"{url}/Train")
     await page.get_by_role("button", name="Start training").wait_for()
     await page.wait_for_timeout(400)
-    await page.get_by_test_id("stSelectbox").filter(has_text="Model").first.click()  # the form comes first
-    await page.get_by_role("option", name="cnn", exact=True).click()
+    # The form comes first. A rerun of the page can close the list before the option is
+    # clicked (it did once in a CI run), so the list is opened again until the option shows.
+    option = page.get_by_role("option", name="cnn", exact=True)
+    for attempt in range(5):
+        await page.get_by_test_id("stSelectbox").filter(has_text="Model").first.click()
+        try:
+            await option.wait_for(timeout=15_000)
+            await option.click(timeout=15_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 4:
+                raise
+    await expect(page.get_by_test_id("stSelectbox").filter(has_text="Model").first).not_to_contain_text("cnn-small")
     for label, value in [("Epochs", str(EPOCHS)), ("Training images (0: all 55,000)", "0"),
                          ("Name of the new model", RUN_NAME)]:
         field = page.get_by_label(label, exact=True).first  # the training form comes before the others
