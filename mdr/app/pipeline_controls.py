@@ -62,9 +62,7 @@ def knob_widgets() -> dict[str, Any]:
         elif knob.kind == "toggle":
             values[knob.name] = st.toggle(label, key=key, help=knob.help)
         else:
-            disabled = ((knob.name == "fixed_threshold" and values.get("binarization") != "fixed")
-                        or (knob.name == "split_sensitivity" and not values.get("split_enabled", True))
-                        or (knob.name.startswith("strip_") and not values.get("use_strip_reader", True)))
+            disabled = knob.needs is not None and values.get(knob.needs[0]) != knob.needs[1]
             number = int if isinstance(defaults[knob.name], int) else float
             values[knob.name] = st.slider(label, min_value=number(knob.low), max_value=number(knob.high),
                                           step=number(knob.step), key=key, help=knob.help,

@@ -79,6 +79,8 @@ class Knob:
     low: float | None = None
     high: float | None = None
     step: float | None = None
+    needs: tuple[str, Any] | None = None
+    """(another knob, its value): this one means nothing, and is greyed out, unless that knob has it."""
 
 
 KNOBS: tuple[Knob, ...] = (
@@ -89,7 +91,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("fixed_threshold", "Fixed threshold",
          "Ink brightness (0-255, after polarity) above which a pixel is ink. "
          "Used when the method is 'fixed'.",
-         "slider", low=1, high=254, step=1),
+         "slider", low=1, high=254, step=1, needs=("binarization", "fixed")),
     Knob("min_speck_size", "Minimum speck size",
          "A mark whose longer side is below this fraction of the tallest mark is dropped "
          "as a speck (marks under 1.5 stroke widths always are).",
@@ -103,7 +105,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("split_sensitivity", "Split sensitivity",
          "Higher splits more eagerly: a part is a candidate when width/height exceeds "
          "1.15 / sensitivity.",
-         "slider", low=0.5, high=2.0, step=0.05),
+         "slider", low=0.5, high=2.0, step=0.05, needs=("split_enabled", True)),
     Knob("normalize_stroke", "Normalize stroke width",
          "Thin thick strokes and thicken thin ones to MNIST's pen width before reading.", "toggle"),
     Knob("use_strip_reader", "Read wide parts with the strip reader",
@@ -113,11 +115,11 @@ KNOBS: tuple[Knob, ...] = (
     Knob("strip_agreement", "Strip reader's weight on cut pieces",
          "A cut piece is read by the digit classifier times the strip reader raised to this power "
          "(0: the classifier alone).",
-         "slider", low=0.0, high=10.0, step=0.5),
+         "slider", low=0.0, high=10.0, step=0.5, needs=("use_strip_reader", True)),
     Knob("strip_second_opinion", "Strip reader's second opinion",
          "Weight of the strip reader's own reading of each single digit, multiplied into the "
          "classifier's (0: off).",
-         "slider", low=0.0, high=5.0, step=0.25),
+         "slider", low=0.0, high=5.0, step=0.25, needs=("use_strip_reader", True)),
     Knob("precision", "Model precision",
          "int8 is the quantized model the app uses; fp32 the full-precision one.",
          "radio", options=typing.get_args(Precision)),

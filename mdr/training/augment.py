@@ -154,11 +154,10 @@ def elastic_warp(x: torch.Tensor, displacement_px: float, generator: torch.Gener
     n, _, h, w = x.shape
     coarse = torch.randn(n, 2, ELASTIC_GRID, ELASTIC_GRID, generator=generator, device=x.device) * displacement_px
     field = F.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=True)
-    ys = torch.linspace(-1, 1, h, device=x.device) * (h - 1) / h
-    xs = torch.linspace(-1, 1, w, device=x.device) * (w - 1) / w
-    base = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1)  # [h, w, 2] as (x, y)
+    identity = torch.eye(2, 3, device=x.device, dtype=x.dtype).expand(n, 2, 3)
+    base = F.affine_grid(identity, list(x.shape), align_corners=False)  # [n, h, w, 2] as (x, y)
     shift = torch.stack([field[:, 0] * 2 / w, field[:, 1] * 2 / h], dim=-1)  # pixels -> grid units
-    grid = base.unsqueeze(0) + shift
+    grid = base + shift
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
