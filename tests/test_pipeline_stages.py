@@ -147,6 +147,24 @@ def test_a_small_speck_is_dropped_and_a_lone_dot_leaves_nothing():
     assert kept == []
 
 
+def test_a_lone_filled_mark_big_for_the_image_is_kept_as_a_digit():
+    """A small 0 drawn with a wide brush fills in: its measured brush width is the whole
+    mark, so the brush rule alone would call it a dot and leave nothing to read."""
+    import cv2
+    for radius, kept_expected in ((35, True), (8, False)):
+        blob = np.zeros((300, 900), np.uint8)
+        cv2.circle(blob, (250, 170), radius, 255, -1)
+        grey, _ = rescale_for_work(blob, CONFIG)
+        mask, _ = binarize(decide_polarity(grey)[0], CONFIG)
+        components = find_components(mask)[1]
+        width = estimate_stroke_width(mask)
+        assert remove_specks(components, width, CONFIG)[0] == [], "by the brush rule it is a dot"
+        kept, height = remove_specks(components, width, CONFIG, mask.shape)
+        assert (len(kept) == 1) is kept_expected, radius
+        if kept_expected:
+            assert height == kept[0].box[3] and "largest mark" in kept[0].reason
+
+
 def test_a_raised_speck_threshold_drops_a_small_digit():
     image = draw_number(["1", "7"], height=160)
     draw_digit(image, "1", 400, 200, 40, 10)  # a small third digit

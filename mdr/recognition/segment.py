@@ -23,6 +23,10 @@ SPLIT_WIDTH = 1.7
 """Parts wider than this times the drawing's typical digit width, too."""
 FULL_HEIGHT = 0.7
 """Two parts at least this fraction of each other's height are both whole digits."""
+LONE_MARK_SHARE = 0.15
+"""When every mark looks like a dot, one at least this share of the image's shorter side is still
+read: a small digit drawn with a wide brush fills in, and its brush width, measured on the mark
+itself, is then the whole mark (a dot drawn with a 24 px brush is a tenth of a 250 px canvas)."""
 
 
 @dataclass
@@ -108,12 +112,14 @@ def estimate_stroke_width(mask: np.ndarray) -> float:
     return float(2.0 * median(values)) if values.size else 1.0
 
 
-def remove_specks(components: list[Component], stroke_width: float,
-                  config: RecognizerConfig) -> tuple[list[Component], float]:
+def remove_specks(components: list[Component], stroke_width: float, config: RecognizerConfig,
+                  image_shape: tuple[int, ...] | None = None) -> tuple[list[Component], float]:
     """Mark specks as dropped; return the kept ones and the typical digit height.
 
     Size is judged against the tallest mark (a digit) and the brush width (a
     dot is about one brush wide), so the rule holds at any drawing scale.
+    When that drops every mark, the largest is kept if it is big for the image
+    (``image_shape``, see :data:`LONE_MARK_SHARE`).
     """
     if not components:
         return [], 0.0
@@ -132,6 +138,14 @@ def remove_specks(components: list[Component], stroke_width: float,
         else:
             c.reason = "kept"
             kept.append(c)
+    if not kept and image_shape is not None:
+        largest = max(components, key=lambda c: max(c.box[2], c.box[3]))
+        longer, side = max(largest.box[2], largest.box[3]), min(image_shape[:2])
+        if longer >= LONE_MARK_SHARE * side and longer >= config.min_speck_size * tallest:
+            largest.kept = True
+            largest.reason = (f"kept: the largest mark, {longer}px >= {LONE_MARK_SHARE:.2f} x the image's "
+                              f"shorter side ({side}px), though every mark looked like a dot")
+            kept.append(largest)
     if not kept:
         return [], 0.0
     heights = np.array([c.box[3] for c in kept], float)
