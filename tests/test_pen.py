@@ -63,6 +63,22 @@ def test_writer_split_never_shares_a_writer_and_is_reproducible():
     assert pen.split_writers(writers, seed=1).eval != split.eval
 
 
+def test_validation_writers_come_out_of_the_training_writers_and_leave_the_evaluation_writers_alone():
+    writers = pen.cached_pen().writers
+    plain = pen.split_writers(writers, seed=0)
+    split = pen.split_writers(writers, seed=0, validation_fraction=0.2)
+    assert split.eval == plain.eval
+    assert len(split.validation) == round(0.2 * len(writers))
+    assert not set(split.validation) & set(split.train)
+    assert sorted(split.train + split.validation) == sorted(plain.train)
+    assert split.to_dict()["validation_writers"] == list(split.validation)
+    assert "validation_writers" not in plain.to_dict(), "cards of runs without validation writers stay as they were"
+    assert pen.split_writers(writers, seed=0, validation_fraction=0.2) == split
+    assert set(pen.pen_bank(writers="validation", validation_fraction=0.2).writers) == set(split.validation)
+    with pytest.raises(ValueError, match="validation writers' share"):
+        pen.split_writers(writers, seed=0, validation_fraction=0.9)
+
+
 def test_eval_bank_holds_only_evaluation_writers_digits():
     split = pen.split_writers(pen.cached_pen().writers)
     assert set(pen.pen_bank(writers="eval").writers) == set(split.eval)
@@ -168,6 +184,15 @@ def test_pen_eval_reads_another_file_of_unseen_writers(tmp_path):
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["writers"] == 3 and figures["source"].endswith("unseen.json.gz")
     assert "| touching | 1 |" in (tmp_path / "report.md").read_text()
+
+
+def test_pen_eval_reads_the_validation_writers_of_the_split():
+    done = run_pen_eval("--writers", "validation", "--validation-fraction", "0.1", "--n", "1",
+                        "--conditions", "spaced", "--json")
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["writers"] == round(0.1 * 134) and figures["settings"]["writers"] == "validation"
+    assert "validation writers (share 0.1)" in done.stdout
 
 
 def test_pen_eval_refuses_a_file_of_another_format(tmp_path):

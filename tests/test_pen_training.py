@@ -32,6 +32,33 @@ def test_training_digits_come_only_from_training_writers(monkeypatch):
     assert record["images"] == len(images)
 
 
+def test_training_with_validation_writers_never_draws_them(monkeypatch):
+    split = pen.split_writers(pen.cached_pen().writers, validation_fraction=0.2)
+    drawn = []
+    real = pen_mix.render_for_training
+
+    def spy(digit, mix, rng):
+        drawn.append(digit.writer)
+        return real(digit, mix, rng)
+
+    monkeypatch.setattr(pen_mix, "render_for_training", spy)
+    monkeypatch.setattr(pen_mix, "digits_of", lambda data, writers: pen.digits_of(data, writers)[::40])
+    _, _, record = pen_mix.pen_training_images(pen_mix.PenMix(renders=1, validation=0.2))
+    assert drawn and set(drawn) <= set(split.train)
+    assert not set(drawn) & (set(split.validation) | set(split.eval))
+    assert record["writer_split"]["validation_writers"] == list(split.validation)
+    assert record["mix"]["validation"] == 0.2
+
+
+def test_a_validation_share_that_leaves_no_training_writers_is_refused():
+    with pytest.raises(ValueError, match="validation writers"):
+        TrainConfig(data_mix="mnist+pen", pen_validation=0.7).check()
+    from mdr.training.strip_config import StripTrainConfig
+    from mdr.training.strips import StripMix
+    with pytest.raises(ValueError, match="validation writers"):
+        StripTrainConfig(mix=StripMix(pen_validation=-0.1)).check()
+
+
 def test_training_digit_is_what_the_recognizer_would_classify():
     """The 28x28 training input of a digit drawn alone equals the recognizer's input for that drawing."""
     from mdr.recognition.recognizer import Recognizer

@@ -34,6 +34,13 @@ def test_reject_samples_are_of_the_intended_kinds_and_never_from_evaluation_writ
         assert s.source == "mnist" or len(s.writers) == len(s.parts)
 
 
+def test_reject_samples_never_come_from_validation_writers():
+    split = pen.split_writers(pen.cached_pen().writers, validation_fraction=0.3)
+    samples = reject.reject_samples(reject.RejectMix(count=60, seed=3, pen_share=1.0, validation=0.3))
+    used = {w for s in samples for w in s.writers}
+    assert used and used <= set(split.train) and not used & set(split.validation)
+
+
 def test_reject_samples_are_the_same_for_the_same_seed():
     first = reject.reject_samples(reject.RejectMix(count=12, seed=5))
     again = reject.reject_samples(reject.RejectMix(count=12, seed=5))

@@ -77,6 +77,24 @@ def test_training_strips_are_labelled_with_the_digits_inside_each_part():
                for s, t in zip(strips, texts))
 
 
+def test_training_strips_with_validation_writers_never_draw_them(monkeypatch):
+    from mdr.data import pen
+    from mdr.training import strips as strips_module
+
+    banks = []
+    real = strips_module.PenBank
+
+    def spy(digits):
+        banks.append({d.writer for d in digits})
+        return real(digits)
+
+    monkeypatch.setattr(strips_module, "PenBank", spy)
+    _, _, summary = strips_module.make_strips(strips_module.StripMix(numbers=20, seed=3, pen_validation=0.2))
+    split = pen.split_writers(pen.cached_pen().writers, validation_fraction=0.2)
+    assert banks == [set(split.train)]
+    assert summary["writer_split"]["validation_writers"] == list(split.validation)
+
+
 def test_a_short_training_run_learns_and_its_onnx_export_matches_torch(tmp_path):
     import torch
 

@@ -20,19 +20,24 @@ DESCRIPTION = (
 
 
 def register(subparsers) -> None:
-    from mdr.data.pen import PEN_CONDITIONS, WRITER_SPLIT_SEED
+    from mdr.data.pen import PEN_CONDITIONS, PEN_WRITER_GROUPS, VALIDATION_FRACTION, WRITER_SPLIT_SEED
 
     parser = subparsers.add_parser("pen-eval", help=HELP, description=DESCRIPTION)
     add_reader_options(parser, list(PEN_CONDITIONS), "numbers")
     parser.add_argument("--data", default=None, metavar="FILE_OR_FOLDER",
                         help="a pen-digits file (.json or .json.gz), or a folder holding one "
                              "(default: the copy in mdr/data/pen_digits)")
-    parser.add_argument("--writers", default="eval", choices=["eval", "train", "all"],
-                        help="eval: the evaluation writers of the writer split (default); train: its training "
-                             "writers (for choosing settings without looking at the evaluation writers); all: "
-                             "every writer of the file (for a file of writers never trained on)")
+    parser.add_argument("--writers", default="eval", choices=list(PEN_WRITER_GROUPS),
+                        help="eval: the evaluation writers of the writer split (default); validation: the "
+                             "writers a model trained with --pen-validation never saw (for choosing settings "
+                             "without looking at the evaluation writers); train: all its non-evaluation "
+                             "writers (flattering: the shipped models trained on them); all: every writer of "
+                             "the file (for a file of writers never trained on)")
     parser.add_argument("--split-seed", type=int, default=WRITER_SPLIT_SEED,
                         help=f"seed of the writer split (default: {WRITER_SPLIT_SEED})")
+    parser.add_argument("--validation-fraction", type=float, default=VALIDATION_FRACTION, metavar="SHARE",
+                        help="with --writers validation: the share the models were trained with "
+                             f"(--pen-validation; default: {VALIDATION_FRACTION})")
     parser.add_argument("--out", type=Path, default=None, metavar="FILE.md", help="also write the report to this file")
     add_json_option(parser)
     parser.set_defaults(func=run)
@@ -42,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     from mdr.evaluation.pen_eval import PenEvalSettings, report_dict, run_pen_eval, to_markdown
 
     settings = PenEvalSettings(n=args.n, seed=args.seed, data=args.data, writers=args.writers,
-                               split_seed=args.split_seed, model=args.model, precision=args.precision,
+                               split_seed=args.split_seed, validation_fraction=args.validation_fraction,
+                               model=args.model, precision=args.precision,
                                conditions=tuple(args.conditions))
     try:
         report = run_pen_eval(settings, failures_dir=args.failures)

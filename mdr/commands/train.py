@@ -46,6 +46,9 @@ HELP = {
     "data_mix": "training data: mnist, or mnist+pen (adds the pen-digits training writers' digits)",
     "pen_renders": "mnist+pen: renderings of each training writer's digit",
     "pen_split_seed": "mnist+pen: seed of the writer split (evaluation writers are never trained on)",
+    "pen_validation": "mnist+pen: share of all writers also held out of training as validation writers, "
+                      "for choosing settings on writers never seen (pen-eval --writers validation "
+                      "--validation-fraction F reads them)",
     "pen_styles": "mnist+pen: chance a pen 0, 1 or 7 is re-written slashed, flagged or crossed",
     "reject_fraction": "share of training images that are not one digit (touching pairs, parts, fragments): "
                        "an 11th output class for the split search (0: a 10-class model)",

@@ -34,6 +34,10 @@ def register(subparsers) -> None:
     parser.add_argument("--seed", type=int, default=None, help="seed of the network and its batches (default: 1)")
     parser.add_argument("--data-seed", type=int, default=None, help="seed of the composed numbers (default: 0)")
     parser.add_argument("--pen-split-seed", type=int, default=None, help="seed of the writer split (default: 0)")
+    parser.add_argument("--pen-validation", type=float, default=None, metavar="SHARE",
+                        help="share of all pen writers also held out of training as validation writers, "
+                             "for choosing settings on writers never seen (pen-eval --writers validation "
+                             "--validation-fraction SHARE reads them; default: 0, none)")
     parser.add_argument("--data-dir", default=None, help="folder of the MNIST IDX files")
     parser.add_argument("--pen-data", default=None, help="a pen-digits file or folder (default: the committed copy)")
     parser.add_argument("--pen-check", type=int, default=None, metavar="N",
@@ -57,6 +61,7 @@ def config_from_args(args: argparse.Namespace):
                                      "mnist_share": args.mnist_share, "seed": args.data_seed,
                                      "min_single_aspect": args.min_single_aspect,
                                      "pen_split_seed": args.pen_split_seed, "data_dir": args.data_dir,
+                                     "pen_validation": args.pen_validation,
                                      "pen_data": args.pen_data}.items() if v is not None}
     changes = {k: v for k, v in {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
                                  "width_jitter": args.width_jitter, "seed": args.seed,

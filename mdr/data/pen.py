@@ -33,6 +33,9 @@ FORMAT = "pen-digits/1"
 WRITER_SPLIT_SEED = 0
 EVAL_FRACTION = 0.2
 """Share of the writers kept for evaluation."""
+VALIDATION_FRACTION = 0.2
+"""Share of all writers a run trained with ``--pen-validation`` holds out for choosing settings
+(the value pen-eval's ``--writers validation`` reads by default)."""
 MAX_ASPECT = 3.0
 """Samples wider than this times their height are scribbles or bad records, and are skipped."""
 
@@ -150,22 +153,41 @@ class WriterSplit:
     eval_fraction: float
     train: tuple[int, ...]
     eval: tuple[int, ...]
+    validation: tuple[int, ...] = ()
+    """Writers held out of training too, for choosing settings (empty unless asked for)."""
+    validation_fraction: float = 0.0
 
     def to_dict(self) -> dict:
-        return {"seed": self.seed, "eval_fraction": self.eval_fraction,
-                "train_writers": list(self.train), "eval_writers": list(self.eval)}
+        d = {"seed": self.seed, "eval_fraction": self.eval_fraction,
+             "train_writers": list(self.train), "eval_writers": list(self.eval)}
+        if self.validation:
+            d.update(validation_fraction=self.validation_fraction, validation_writers=list(self.validation))
+        return d
 
 
 def split_writers(writers: tuple[int, ...] | list[int], seed: int = WRITER_SPLIT_SEED,
-                  eval_fraction: float = EVAL_FRACTION) -> WriterSplit:
-    """Seeded split of whole writers; the same writers and seed give the same split."""
+                  eval_fraction: float = EVAL_FRACTION, validation_fraction: float = 0.0) -> WriterSplit:
+    """Seeded split of whole writers; the same writers and seed give the same split.
+
+    A validation fraction above 0 takes that share of all writers out of the training
+    writers (the evaluation writers stay the same), so settings can be chosen on writers
+    the models never saw without looking at the evaluation writers.
+    """
     unique = sorted(set(int(w) for w in writers))
     if not 0 < eval_fraction < 1 or len(unique) < 2:
         raise ValueError("A writer split needs at least two writers and a fraction between 0 and 1.")
+    if not 0 <= validation_fraction < 1 - eval_fraction:
+        raise ValueError(f"The validation writers' share must be at least 0 and below "
+                         f"{1 - eval_fraction:g} (what the evaluation writers leave); got {validation_fraction:g}.")
     order = np.random.default_rng(seed).permutation(unique)
     n_eval = min(len(unique) - 1, max(1, int(round(eval_fraction * len(unique)))))
-    return WriterSplit(seed, eval_fraction, tuple(sorted(int(w) for w in order[n_eval:])),
-                       tuple(sorted(int(w) for w in order[:n_eval])))
+    n_val = int(round(validation_fraction * len(unique)))
+    if validation_fraction > 0:
+        n_val = min(len(unique) - n_eval - 1, max(1, n_val))
+    rest = order[n_eval:]
+    return WriterSplit(seed, eval_fraction, tuple(sorted(int(w) for w in rest[n_val:])),
+                       tuple(sorted(int(w) for w in order[:n_eval])),
+                       tuple(sorted(int(w) for w in rest[:n_val])), validation_fraction if n_val else 0.0)
 
 
 def digits_of(data: PenData, writers: tuple[int, ...] | None) -> list[PenDigit]:
@@ -267,16 +289,24 @@ PEN_CONDITIONS: dict[str, ConditionSpec] = {
 }
 
 
+PEN_WRITER_GROUPS = ("eval", "validation", "train", "all")
+
+
 def pen_bank(data: str | os.PathLike | None = None, writers: str = "eval",
-             split_seed: int = WRITER_SPLIT_SEED) -> PenBank:
-    """A bank of the file's evaluation writers (``writers="eval"``), training writers
-    (``"train"``) or all of them (``"all"``: a file of unseen writers only)."""
+             split_seed: int = WRITER_SPLIT_SEED, validation_fraction: float = VALIDATION_FRACTION) -> PenBank:
+    """A bank of the file's evaluation writers (``writers="eval"``), validation writers
+    (``"validation"``: those a run trained with that validation share never saw), training
+    writers (``"train"``: all the non-evaluation writers) or all of them (``"all"``: a file of
+    unseen writers only)."""
     pen = cached_pen(data)
+    if writers not in PEN_WRITER_GROUPS:
+        raise ValueError(f"writers must be one of {', '.join(PEN_WRITER_GROUPS)}, not {writers!r}.")
     if writers == "all":
         return PenBank(list(pen.digits))
+    if writers == "validation":
+        return PenBank(digits_of(pen, split_writers(pen.writers, split_seed,
+                                                    validation_fraction=validation_fraction).validation))
     split = split_writers(pen.writers, split_seed)
-    if writers not in ("eval", "train"):
-        raise ValueError(f"writers must be eval, train or all, not {writers!r}.")
     return PenBank(digits_of(pen, split.eval if writers == "eval" else split.train))
 
 

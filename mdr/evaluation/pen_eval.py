@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from mdr.data.pen import PEN_CONDITIONS, WRITER_SPLIT_SEED, make_pen_set, pen_bank
+from mdr.data.pen import PEN_CONDITIONS, VALIDATION_FRACTION, WRITER_SPLIT_SEED, make_pen_set, pen_bank
 from mdr.evaluation.numbers import ConditionResult, Reader, _overall, compare_on_sets, model_readers, to_dict
 
 CONFUSIONS_SHOWN = 12
@@ -29,8 +29,11 @@ class PenEvalSettings:
     data: str | None = None
     """A pen-digits file or folder (default: the committed copy)."""
     writers: str = "eval"
-    """"eval": the evaluation writers of the split; "all": every writer (a file of unseen writers)."""
+    """"eval": the evaluation writers of the split; "validation": writers held out of training by
+    ``--pen-validation``; "train": the non-evaluation writers; "all": every writer (a file of unseen writers)."""
     split_seed: int = WRITER_SPLIT_SEED
+    validation_fraction: float = VALIDATION_FRACTION
+    """With ``writers="validation"``: the validation share the models were trained with."""
     model: str | None = None
     precision: str = "int8"
     conditions: tuple[str, ...] = tuple(PEN_CONDITIONS)
@@ -60,7 +63,7 @@ def run_pen_eval(settings: PenEvalSettings, readers: tuple[Reader, Reader] | Non
     """Compose ``settings.n`` numbers per condition and read each with both readers."""
     from mdr.data.pen import cached_pen
 
-    bank = pen_bank(settings.data, settings.writers, settings.split_seed)
+    bank = pen_bank(settings.data, settings.writers, settings.split_seed, settings.validation_fraction)
     recognizer, baseline = readers or model_readers(settings.model, settings.precision)
     sets = [(condition, make_pen_set(condition, settings.n, settings.seed, bank)) for condition in settings.conditions]
     pairs = [t for condition, samples in sets for s in samples for t in s.touching
@@ -94,7 +97,9 @@ def to_markdown(report: PenEvalReport) -> str:
                      f"| {new.length_rate:.1%} | {old.length_rate:.1%} | {new.digit_rate:.1%} "
                      f"| {old.digit_rate:.1%} | {new.error_count} | {old.error_count} |")
     s = report.settings
-    who = "all writers" if s.writers == "all" else f"{s.writers} writers of the split (seed {s.split_seed})"
+    who = ("all writers" if s.writers == "all" else
+           f"validation writers (share {s.validation_fraction:g}) of the split (seed {s.split_seed})"
+           if s.writers == "validation" else f"{s.writers} writers of the split (seed {s.split_seed})")
     lines += ["", f"{report.writers} {who} of `{Path(report.source).name}`, one writer per number; "
                   f"seed {s.seed}; model `{report.model_name}` ({s.precision}). exact: whole number right "
                   "(line breaks included); length: as many digits as written; digits: per-digit accuracy "

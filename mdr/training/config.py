@@ -67,6 +67,9 @@ class TrainConfig:
     """mnist+pen: renderings of every training writer's digit (each its own brush and height)."""
     pen_split_seed: int = 0
     """mnist+pen: seed of the writer split; its evaluation writers are never trained on."""
+    pen_validation: float = 0.0
+    """mnist+pen: share of all writers also held out, as validation writers, so settings can be
+    chosen on writers the model never saw (``pen-eval --writers validation``); 0: none."""
     pen_styles: float = 0.0
     """mnist+pen: chance that a pen 0, 1 or 7 is re-written as a slashed zero, a flagged one
     or a crossed seven (:mod:`mdr.training.styles`): styles some people write and few trainers show."""
@@ -123,6 +126,9 @@ class TrainConfig:
             raise ValueError("reject_ones is a probability: between 0 and 1.")
         if not 0 <= self.pen_styles <= 1:
             raise ValueError("pen_styles is a probability: between 0 and 1.")
+        if not 0 <= self.pen_validation <= 0.6:
+            raise ValueError("pen_validation is a share of all pen writers held out as validation writers: from 0 to 0.6 "
+                             "(the evaluation writers take 0.2).")
         if not 0 < self.corrections_share < 0.9:
             raise ValueError("corrections_share is a share of the training images: above 0, below 0.9.")
         if not 0 <= self.corrections_holdout < 0.9:

@@ -198,7 +198,8 @@ def load_training_data(config: TrainConfig, device: torch.device) -> TrainingDat
     if config.data_mix == "mnist+pen":
         from mdr.training.pen_mix import PenMix, pen_training_images
 
-        mix = PenMix(config.pen_renders, config.pen_split_seed, config.seed, styles=config.pen_styles)
+        mix = PenMix(config.pen_renders, config.pen_split_seed, config.seed, styles=config.pen_styles,
+                     validation=config.pen_validation)
         pen_x, pen_y, pen = pen_training_images(mix)
         x_train, y_train = np.concatenate([x_train, pen_x]), np.concatenate([y_train, pen_y])
     reject = None
@@ -207,7 +208,8 @@ def load_training_data(config: TrainConfig, device: torch.device) -> TrainingDat
 
         count = int(round(config.reject_fraction / (1 - config.reject_fraction) * len(x_train)))
         reject_x, reject = reject_training_images(RejectMix(count, config.seed, config.pen_split_seed,
-                                                            ones=config.reject_ones),
+                                                            ones=config.reject_ones,
+                                                            validation=config.pen_validation),
                                                   config.data_dir)
         x_train = np.concatenate([x_train, reject_x])
         y_train = np.concatenate([y_train, np.full(len(reject_x), REJECT_CLASS, np.int64)])

@@ -37,6 +37,8 @@ class PenMix:
     styles: float = 0.0
     """Chance that a 0, 1 or 7 is re-written as a slashed zero, a flagged one or a crossed seven
     (:mod:`mdr.training.styles`)."""
+    validation: float = 0.0
+    """Share of all writers held out as validation writers (not drawn from; 0: none)."""
 
 
 def _file_sha256(path) -> str:
@@ -46,7 +48,7 @@ def _file_sha256(path) -> str:
 def pen_training_images(mix: PenMix, data=None) -> tuple[np.ndarray, np.ndarray, dict]:
     """uint8 ``[N, 28, 28]`` images, int64 labels and a record of what was used (for the card)."""
     pen = cached_pen(data)
-    split = split_writers(pen.writers, mix.split_seed)
+    split = split_writers(pen.writers, mix.split_seed, validation_fraction=mix.validation)
     digits = digits_of(pen, split.train)
     rng = np.random.default_rng([mix.seed, 20])
     images, labels = [], []

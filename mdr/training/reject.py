@@ -46,6 +46,8 @@ class RejectMix:
     brush: tuple[int, int] = PEN_BRUSH
     height: tuple[int, int] = PEN_HEIGHT
     max_brush_ratio: float = 0.34
+    validation: float = 0.0
+    """Share of all writers held out as validation writers (not drawn from; 0: none)."""
     ones: float = 0.0
     """Chance that one of the two digits of a pair or neighbour image is a 1 (either side):
     a 1 leaning on its neighbour reads as that neighbour alone unless it is taught as not one digit.
@@ -69,7 +71,7 @@ class _Digits:
     def __init__(self, mix: RejectMix, data_dir: str | None, pen_data=None):
         self.mix = mix
         pen = cached_pen(pen_data)
-        self.split = split_writers(pen.writers, mix.split_seed)
+        self.split = split_writers(pen.writers, mix.split_seed, validation_fraction=mix.validation)
         self.pen = digits_of(pen, self.split.train)
         self.mnist_images, self.mnist_labels = load_split("train", data_dir)
         self._strokes: dict[int, object] = {}

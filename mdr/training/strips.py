@@ -41,6 +41,8 @@ class StripMix:
     """Single digits narrower than this times their height make no strip (0: every digit does)."""
     seed: int = 0
     pen_split_seed: int = 0
+    pen_validation: float = 0.0
+    """Share of all writers held out as validation writers (not drawn from; 0: none)."""
     pen_data: str | None = None
     data_dir: str | None = None
 
@@ -90,7 +92,7 @@ def make_strips(mix: StripMix, on_progress=None, should_stop=None) -> tuple[list
     who pressed Stop should not wait for it (the summary then says ``"stopped": True``)."""
     rng = np.random.default_rng(mix.seed)
     pen = cached_pen(mix.pen_data)
-    split = split_writers(pen.writers, mix.pen_split_seed)
+    split = split_writers(pen.writers, mix.pen_split_seed, validation_fraction=mix.pen_validation)
     pen_bank = PenBank(digits_of(pen, split.train))
     images, labels = load_split("train", mix.data_dir)
     mnist_bank = DigitBank(images, labels)
