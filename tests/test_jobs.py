@@ -142,3 +142,17 @@ def test_the_training_process_does_not_run_the_apps_main_script(models, tmp_path
     snap = jobs.wait(120)
     assert snap.state == jobs.STOPPED, snap.error
     assert not marker.exists()
+
+
+def test_a_stopped_runs_weights_waiting_for_keep_or_discard_go_when_the_app_ends(tmp_path):
+    import subprocess
+
+    waiting = tmp_path / "mdr-stopped-run-x.pt"
+    waiting.write_bytes(b"weights")
+    script = ("from mdr.app import jobs\n"
+              "job = jobs._Job(jobs.JobSnapshot(name='half-run', config={}, started=0.0))\n"
+              f"job.stopped_model = {str(waiting)!r}\n"
+              "jobs._job = job\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert not waiting.exists()

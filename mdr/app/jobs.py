@@ -25,6 +25,7 @@ strip run keeps nothing (its reader alone is no model to register).
 """
 from __future__ import annotations
 
+import atexit
 import copy
 import multiprocessing
 import os
@@ -307,6 +308,14 @@ def _forget_stopped_model(job: _Job) -> None:
         except OSError:
             pass
         job.stopped_model = None
+
+
+@atexit.register
+def _forget_stopped_model_at_exit() -> None:
+    """A stopped run's best-so-far weights wait in a temporary file for Keep or Discard; when the
+    app ends first, nobody can keep them any more, so the file goes too (it used to stay behind)."""
+    if _job is not None:
+        _forget_stopped_model(_job)
 
 
 def _watch(job: _Job, config, activate: bool, measure: bool, canvas_n: int | None,
