@@ -140,7 +140,7 @@ def test_steps_are_numbered_in_order():
 def test_knobs_are_recognizer_config_fields_with_its_defaults():
     names = {f.name for f in fields(RecognizerConfig)}
     assert {k.name for k in ps.KNOBS} <= names
-    assert {"binarization", "fixed_threshold", "min_speck_size", "merge_overlap", "split_enabled",
+    assert {"binarization", "fixed_threshold", "min_speck_size", "merge_overlap", "merge_by_reading", "split_enabled",
             "split_sensitivity", "normalize_stroke", "use_strip_reader", "strip_agreement",
             "strip_second_opinion", "precision"} == {k.name for k in ps.KNOBS}
     defaults = ps.knob_defaults()

@@ -117,6 +117,7 @@ def recognition_record(recognition: Recognition, config: RecognizerConfig | None
                              "kept": bool(c.kept), "reason": c.reason} for c in recognition.components]
     record["merges"] = [{"parts": [int(v) for v in m.parts], "overlap": _number(m.overlap),
                          "height_ratio": _number(m.height_ratio), "joined": bool(m.joined),
+                         "read_together": None if m.read_together is None else _number(m.read_together),
                          "reason": m.reason} for m in recognition.merges]
     record["splits"] = [{
         "box": [int(v) for v in s.box], "whole_score": _number(s.whole_score),

@@ -228,7 +228,8 @@ def merges_picture(recognition: Recognition) -> np.ndarray:
     """Kept marks with their boxes; joined groups boxed in green, each pair considered linked.
 
     A green link joined the pair, a grey dashed one did not; the label is the
-    pair's horizontal overlap.
+    pair's horizontal overlap, or for neighbours side by side how sure the
+    classifier was of the two read as one digit.
     """
     picture = _dimmed_mask(recognition.mask, 150)
     boxes = {c.label: c.box for c in recognition.components if c.kept}
@@ -253,7 +254,9 @@ def merges_picture(recognition: Recognition) -> np.ndarray:
             cv2.line(picture, pa, pb, KEPT, 2 * thick, cv2.LINE_AA)
         else:
             _dashed_line(picture, pa, pb, MUTED, thick)
-        _text(picture, f"{decision.overlap:.0%}", ((pa[0] + pb[0]) // 2 + 4, (pa[1] + pb[1]) // 2 - 10),
+        label = (f"{decision.overlap:.0%}" if decision.read_together is None
+                 else f"as one: {decision.read_together:.0%}")
+        _text(picture, label, ((pa[0] + pb[0]) // 2 + 4, (pa[1] + pb[1]) // 2 - 10),
               KEPT if decision.joined else MUTED)
     return picture
 

@@ -113,7 +113,8 @@ def _merging(shown: Explained) -> None:
     recognition = shown.recognition
     st.markdown(pv.describe_merges(recognition))
     with _beside(pp.merges_picture(recognition), "green: joined (box around the result); grey dashed: "
-                                                 "kept apart; label: horizontal overlap"):
+                                                 "kept apart; label: horizontal overlap, or for neighbours side "
+                                                 "by side how sure the model is of them as one digit"):
         if recognition.merges:
             _table(pv.merges_table(recognition))
 

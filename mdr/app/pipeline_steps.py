@@ -100,6 +100,11 @@ KNOBS: tuple[Knob, ...] = (
          "A partial stroke joins the digit above or below it when it overlaps at least this "
          "fraction of its own width.",
          "slider", low=0.0, high=1.0, step=0.05),
+    Knob("merge_by_reading", "Join strokes that read as one digit",
+         "Two close neighbours, one of them doubtful to the classifier, are joined when it reads them "
+         "together as one digit at least this sure (an open 4 drawn as an L and a bar that never met). "
+         "Needs a model with the 'not a single digit' class. 0: off.",
+         "slider", low=0.0, high=1.0, step=0.05),
     Knob("split_enabled", "Split touching digits",
          "Cut parts wider than a digit into several digits.", "toggle"),
     Knob("split_sensitivity", "Split sensitivity",

@@ -99,19 +99,26 @@ def describe_specks(recognition: Recognition) -> str:
 # Step 6: merging
 # --------------------------------------------------------------------------
 def merges_table(recognition: Recognition) -> pd.DataFrame:
-    rows = [{"marks": f"{d.parts[0]} + {d.parts[1]}", "overlap": round(d.overlap, 3),
+    rows = [{"marks": f"{d.parts[0]} + {d.parts[1]}",
+             "overlap": round(d.overlap, 3) if d.read_together is None else None,
+             "read as one digit": None if d.read_together is None else round(d.read_together, 3),
              "height / digit height": round(d.height_ratio, 3), "joined": d.joined, "reason": d.reason}
             for d in recognition.merges]
-    return pd.DataFrame(rows, columns=["marks", "overlap", "height / digit height", "joined", "reason"])
+    return pd.DataFrame(rows, columns=["marks", "overlap", "read as one digit", "height / digit height", "joined",
+                                       "reason"])
 
 
 def describe_merges(recognition: Recognition) -> str:
-    considered = len(recognition.merges)
-    joined = sum(d.joined for d in recognition.merges)
-    if not considered:
+    stacked = [d for d in recognition.merges if d.read_together is None]
+    side = [d for d in recognition.merges if d.read_together is not None]
+    if not stacked and not side:
         return "No two marks lie above one another: nothing to join."
-    return (f"**{considered}** pair{'s' if considered != 1 else ''} of marks overlap horizontally; "
-            f"**{joined}** joined.")
+    text = (f"**{len(stacked)}** pair{'s' if len(stacked) != 1 else ''} of marks overlap horizontally; "
+            f"**{sum(d.joined for d in stacked)}** joined." if stacked else "No two marks lie above one another.")
+    if side:
+        text += (f" **{len(side)}** pair{'s' if len(side) != 1 else ''} of close neighbours, one of them doubtful, "
+                 f"read together; **{sum(d.joined for d in side)}** joined as one digit.")
+    return text
 
 
 # --------------------------------------------------------------------------

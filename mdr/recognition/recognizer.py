@@ -18,12 +18,13 @@ from mdr.recognition.config import DEFAULT_CONFIG, RecognizerConfig
 from mdr.errors import ModelError, NothingToReadError
 from mdr.recognition.normalize import normalize_digit
 from mdr.recognition.preprocess import binarize, decide_polarity, rescale_for_work, to_grey
-from mdr.recognition.results import Digit, Recognition, SplitCandidate, SplitDecision, StripEvidence
+from mdr.recognition.results import (Digit, MergeDecision, Recognition, SplitCandidate, SplitDecision,
+                                     StripEvidence)
 from mdr.recognition.strip import (STRIP_PAD, StripReader, StripReading, greedy_decode,
                                    load_strip_reader, strip_input)
-from mdr.recognition.segment import (Part, cut_paths, estimate_stroke_width, group_lines, label_ink,
-                                     may_hold_two, merge_components, needs_split, pieces_between, remove_specks,
-                                     split_candidates, typical_width)
+from mdr.recognition.segment import (Part, cut_paths, estimate_stroke_width, group_lines, join_parts, label_ink,
+                                     may_hold_two, merge_by_reading_candidates, merge_components, needs_split,
+                                     pieces_between, remove_specks, split_candidates, typical_width)
 from mdr.recognition.split_scoring import (CUT_COST, SIDE_HOLES_COST, best_segmentation, has_side_by_side_holes,
                                            hole_count, piece_spans, width_penalty)
 
@@ -173,6 +174,7 @@ class _Run:
             with self.stage("merge"):
                 parts, s["merges"] = merge_components(kept, s["labels"], s["digit_height"], self.config)
             self.read_whole(parts)
+            parts = self.merge_by_reading(parts)
             parts = self.split(parts)
             steps, probabilities = self.read(parts)
             seconds = self.second_opinions(parts, probabilities)
@@ -208,6 +210,43 @@ class _Run:
                 probabilities[k] = _agree(probabilities[k], digit.probabilities, cfg.strip_second_opinion)
                 seconds[k] = (digit.digit, digit.confidence)
         return seconds
+
+    def merge_by_reading(self, parts: list[Part]) -> list[Part]:
+        """Join neighbours that read as one digit together and not apart: close on one line, one
+        digit's width together (:func:`~mdr.recognition.segment.merge_by_reading_candidates`), one
+        of them doubtful to the classifier, and the two together read as one digit. An open 4 drawn
+        as an L and a bar that never met reads as a doubtful 6 and a 1, and together as a sure 4;
+        two separate digits together read as "not a single digit", so only a classifier with that
+        class is asked. Each pair asked is recorded with the merges."""
+        cfg, s = self.config, self.state
+        if cfg.merge_by_reading <= 0 or len(parts) < 2 or self.classes <= DIGITS:
+            return parts
+        cache = s["read_whole"]
+        confidence = [float(cache[id(p)][1][:DIGITS].max()) for p in parts]
+        pairs = [(i, j) for i, j in merge_by_reading_candidates(parts, s["digit_height"])
+                 if min(confidence[i], confidence[j]) < cfg.merge_doubt]
+        if not pairs:
+            return parts
+        joined = [join_parts(parts[i], parts[j], s["labels"]) for i, j in pairs]
+        self.read_whole(joined)
+        together = [cache[id(p)][1] for p in joined]
+        taken: set[int] = set()
+        merged: list[Part] = []
+        for (i, j), part, probs in sorted(zip(pairs, joined, together), key=lambda t: -float(t[2][:DIGITS].max())):
+            sure = float(probs[:DIGITS].max())
+            join = sure >= cfg.merge_by_reading and i not in taken and j not in taken
+            apart = f"{confidence[i]:.0%} and {confidence[j]:.0%}"
+            why = (f"close neighbours read {apart} apart, together a {int(probs[:DIGITS].argmax())} "
+                   f"{sure:.0%} sure" + (f" (not a single digit: {float(probs[REJECT_CLASS]):.0%})"
+                                        if len(probs) > DIGITS else "")
+                   + (": one digit" if join else f": kept apart (joined at >= {cfg.merge_by_reading:.0%})"
+                      if sure < cfg.merge_by_reading else ": kept apart (one of them joined already)"))
+            key = (min(parts[i].labels), min(parts[j].labels))
+            s["merges"].append(MergeDecision(key, 0.0, part.box[3] / max(1.0, s["digit_height"]), join, why, sure))
+            if join:
+                taken.update((i, j))
+                merged.append(part)
+        return [p for k, p in enumerate(parts) if k not in taken] + merged
 
     def read_whole(self, parts: list[Part]) -> None:
         """Normalize and classify every part as one digit, in one model call: the

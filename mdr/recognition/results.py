@@ -57,6 +57,9 @@ class MergeDecision:
     height_ratio: float
     joined: bool
     reason: str
+    read_together: float | None = None
+    """Neighbours side by side asked by reading: the classifier's confidence in the two read as one
+    digit (None: a decision of geometry alone, by overlap)."""
 
 
 @dataclass

@@ -215,14 +215,55 @@ def merge_components(kept: list[Component], labels: np.ndarray | LabelImage, dig
         _, i, j = best
         merged = (_union(groups[i][0], groups[j][0]), groups[i][1] + groups[j][1])
         groups = [g for k, g in enumerate(groups) if k not in (i, j)] + [merged]
-    parts = []
-    for box, group_labels in groups:
-        x, y, w, h = box
-        crop = labels.region(box) if isinstance(labels, LabelImage) else labels[y:y + h, x:x + w]
-        inside = crop == group_labels[0] if len(group_labels) == 1 else np.isin(crop, group_labels)
-        mask = inside.astype(np.uint8) * 255
-        parts.append(Part(box, mask, tuple(sorted(group_labels))))
+    parts = [Part(box, part_mask(labels, box, group_labels), tuple(sorted(group_labels)))
+             for box, group_labels in groups]
     return parts, decisions
+
+
+def part_mask(labels: np.ndarray | LabelImage, box: Box, group_labels: list[int] | tuple[int, ...]) -> np.ndarray:
+    """uint8 0/255 ink of the components ``group_labels`` inside ``box``."""
+    x, y, w, h = box
+    crop = labels.region(box) if isinstance(labels, LabelImage) else labels[y:y + h, x:x + w]
+    inside = crop == group_labels[0] if len(group_labels) == 1 else np.isin(crop, group_labels)
+    return inside.astype(np.uint8) * 255
+
+
+def join_parts(a: Part, b: Part, labels: np.ndarray | LabelImage) -> Part:
+    """One part holding the ink of both."""
+    box = _union(a.box, b.box)
+    group = tuple(sorted(a.labels + b.labels))
+    return Part(box, part_mask(labels, box, group), group)
+
+
+MERGE_READ_GAP = 0.5
+"""Neighbours at most this many digit heights apart may be the strokes of one digit that never met
+(an open 4 drawn as an L and a bar, a 5 whose flag was lifted); the strip reader then decides."""
+MERGE_READ_WIDTH = 1.1
+"""...and together no wider than this many digit heights (one digit)."""
+
+
+def merge_by_reading_candidates(parts: list[Part], digit_height: float) -> list[tuple[int, int]]:
+    """Pairs of nearest neighbours (indices into ``parts``, left first) that geometry alone keeps
+    apart but that could be one digit: side by side on one line, a small gap, and together no
+    wider than a digit."""
+    pairs = []
+    order = sorted(range(len(parts)), key=lambda k: parts[k].box[0])
+    for n, i in enumerate(order):
+        a = parts[i].box
+        for j in order[n + 1:]:
+            b = parts[j].box
+            vertical = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+            if vertical < 0.5 * min(a[3], b[3]):
+                continue  # another line
+            gap = b[0] - (a[0] + a[2])
+            if gap > MERGE_READ_GAP * digit_height:
+                break  # the next part on this line is farther still
+            union = _union(a, b)
+            if union[2] > MERGE_READ_WIDTH * digit_height or union[3] > 1.3 * digit_height:
+                break
+            pairs.append((i, j))
+            break  # only the nearest neighbour on the line
+    return pairs
 
 
 def typical_width(parts: list[Part]) -> float | None:

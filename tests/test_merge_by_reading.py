@@ -1,0 +1,79 @@
+"""Strokes of one digit that never met (an open 4 drawn as an L and a bar) are joined when they read
+as one digit together and not apart; separate digits side by side stay apart."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from drawing import STROKES, draw_digit
+from mdr import Recognizer
+from mdr.recognition.config import RecognizerConfig
+
+OPEN_FOUR = [[(0.1, 0.0), (0.05, 0.6), (0.55, 0.6)], [(0.85, 0.05), (0.85, 1.0)]]
+"""An L and a bar to its right with a gap between them: how some people write a 4."""
+
+
+def drawing(keys: list[str], gap: int = 30) -> np.ndarray:
+    canvas = np.zeros((300, 900), np.uint8)
+    x = 60
+    for key in keys:
+        draw_digit(canvas, key, x, 80, 120, 12)
+        x += 72 + gap
+    return canvas
+
+
+@pytest.fixture(autouse=True)
+def open_four(monkeypatch):
+    monkeypatch.setitem(STROKES, "4_open", OPEN_FOUR)
+
+
+@pytest.fixture(scope="module")
+def recognizer():
+    return Recognizer()
+
+
+def joins(recognition) -> list[tuple[bool, str]]:
+    return [(m.joined, m.reason) for m in recognition.merges if m.reason.startswith("close neighbours")]
+
+
+@pytest.mark.parametrize("gap", [20, 40])
+def test_an_open_four_whose_strokes_never_met_reads_as_one_four(recognizer, gap):
+    image = drawing(["7", "4_open", "1"], gap)
+    assert recognizer.recognize(image, replace(recognizer.config, merge_by_reading=0)).number == "7411"
+    result = recognizer.recognize(image)
+    assert result.number == "741"
+    assert (True, ) == tuple(j for j, why in joins(result) if "together a 4" in why)
+
+
+def test_a_doubtful_stroke_beside_a_separate_digit_stays_apart(recognizer):
+    # The 7 and the open 4's L are neighbours too: together they read as "not a single digit".
+    result = recognizer.recognize(drawing(["7", "4_open", "1"], 20))
+    kept_apart = [why for joined, why in joins(result) if not joined]
+    assert kept_apart and all("kept apart" in why and "not a single digit" in why for why in kept_apart)
+
+
+@pytest.mark.parametrize("keys", [["4", "1"], ["1", "1"], ["7", "1"], ["1", "7", "4"]])
+def test_separate_digits_close_together_stay_separate(recognizer, keys):
+    assert recognizer.recognize(drawing(keys, 12)).number == "".join(keys)
+
+
+def test_a_model_without_the_not_a_single_digit_class_never_joins_by_reading():
+    plain = Recognizer(model="mnist-cnn")
+    result = plain.recognize(drawing(["7", "4_open", "1"]))
+    assert joins(result) == []
+
+
+def test_the_pipeline_page_shows_each_join_by_reading_with_how_sure_the_model_was(recognizer):
+    from mdr.app import pipeline_view as pv
+    from mdr.app.pipeline_pictures import merges_picture
+
+    result = recognizer.recognize(drawing(["7", "4_open", "1"], 40))
+    text = pv.describe_merges(result)
+    assert "close neighbours, one of them doubtful, read together; **1** joined as one digit" in text
+    table = pv.merges_table(result)
+    joined = table[table["joined"] & table["read as one digit"].notna()]
+    assert len(joined) == 1 and joined["read as one digit"].iloc[0] >= 0.5
+    assert joined["overlap"].isna().all()
+    assert merges_picture(result).shape[:2] == result.mask.shape[:2]
