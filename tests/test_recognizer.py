@@ -80,6 +80,14 @@ def test_a_single_dot_is_nothing_to_read_with_intermediates(recognizer):
     assert info.value.recognition is not None and info.value.recognition.mask.shape == (250, 600)
 
 
+def test_a_small_zero_filled_in_by_a_wide_brush_is_read_not_refused_as_a_dot(recognizer):
+    image = np.zeros((300, 900, 4), np.uint8)
+    cv2.circle(image, (250, 170), 34, (0, 0, 0, 255), -1)  # a 0 whose hole the brush closed
+    result = recognizer.recognize(image)
+    assert len(result.digits) == 1
+    assert any("largest mark" in c.reason for c in result.components)
+
+
 def test_a_canvas_full_of_ink_is_refused(recognizer):
     image = np.zeros((250, 600, 4), np.uint8)
     image[:, :, 3] = 255  # the whole canvas painted black
