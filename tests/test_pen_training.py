@@ -14,8 +14,8 @@ from mdr.training.config import TrainConfig
 ROOT_MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
-def test_training_digits_come_only_from_training_writers(monkeypatch):
-    split = pen.split_writers(pen.cached_pen().writers)
+def render_watching_writers(monkeypatch, mix: pen_mix.PenMix) -> tuple[list[int], tuple]:
+    """The writers whose digits ``mix`` renders (every 40th digit, for speed), and what it returns."""
     drawn = []
     real = pen_mix.render_for_training
 
@@ -25,7 +25,12 @@ def test_training_digits_come_only_from_training_writers(monkeypatch):
 
     monkeypatch.setattr(pen_mix, "render_for_training", spy)
     monkeypatch.setattr(pen_mix, "digits_of", lambda data, writers: pen.digits_of(data, writers)[::40])
-    images, labels, record = pen_mix.pen_training_images(pen_mix.PenMix(renders=1))
+    return drawn, pen_mix.pen_training_images(mix)
+
+
+def test_training_digits_come_only_from_training_writers(monkeypatch):
+    split = pen.split_writers(pen.cached_pen().writers)
+    drawn, (images, labels, record) = render_watching_writers(monkeypatch, pen_mix.PenMix(renders=1))
     assert drawn and set(drawn) <= set(split.train) and not set(drawn) & set(split.eval)
     assert images.shape[1:] == (28, 28) and images.dtype == np.uint8 and len(images) == len(labels)
     assert record["writer_split"]["eval_writers"] == list(split.eval)
@@ -34,16 +39,7 @@ def test_training_digits_come_only_from_training_writers(monkeypatch):
 
 def test_training_with_validation_writers_never_draws_them(monkeypatch):
     split = pen.split_writers(pen.cached_pen().writers, validation_fraction=0.2)
-    drawn = []
-    real = pen_mix.render_for_training
-
-    def spy(digit, mix, rng):
-        drawn.append(digit.writer)
-        return real(digit, mix, rng)
-
-    monkeypatch.setattr(pen_mix, "render_for_training", spy)
-    monkeypatch.setattr(pen_mix, "digits_of", lambda data, writers: pen.digits_of(data, writers)[::40])
-    _, _, record = pen_mix.pen_training_images(pen_mix.PenMix(renders=1, validation=0.2))
+    drawn, (_, _, record) = render_watching_writers(monkeypatch, pen_mix.PenMix(renders=1, validation=0.2))
     assert drawn and set(drawn) <= set(split.train)
     assert not set(drawn) & (set(split.validation) | set(split.eval))
     assert record["writer_split"]["validation_writers"] == list(split.validation)
