@@ -157,7 +157,7 @@ class _Run:
                 s["labels"], s["components"] = label_ink(s["mask"])
                 s["stroke_width"] = estimate_stroke_width(s["mask"])
                 kept, s["digit_height"] = remove_specks(s["components"], s["stroke_width"], self.config,
-                                                                  s["mask"].shape)
+                                                        s["mask"].shape)
             if not kept:
                 specks = len(s["components"])
                 raise NothingToReadError(

@@ -237,9 +237,9 @@ def join_parts(a: Part, b: Part, labels: np.ndarray | LabelImage) -> Part:
 
 MERGE_READ_GAP = 0.5
 """Neighbours at most this many digit heights apart may be the strokes of one digit that never met
-(an open 4 drawn as an L and a bar, a 5 whose flag was lifted); the strip reader then decides."""
-MERGE_READ_WIDTH = 1.1
-"""...and together no wider than this many digit heights (one digit)."""
+(an open 4 drawn as an L and a bar, a 5 whose flag was lifted); the classifier then decides."""
+MERGE_READ_SIZE = (1.1, 1.3)
+"""...when together they are no wider and no taller than these many digit heights (one digit)."""
 
 
 def merge_by_reading_candidates(parts: list[Part], digit_height: float) -> list[tuple[int, int]]:
@@ -259,7 +259,7 @@ def merge_by_reading_candidates(parts: list[Part], digit_height: float) -> list[
             if gap > MERGE_READ_GAP * digit_height:
                 break  # the next part on this line is farther still
             union = _union(a, b)
-            if union[2] > MERGE_READ_WIDTH * digit_height or union[3] > 1.3 * digit_height:
+            if union[2] > MERGE_READ_SIZE[0] * digit_height or union[3] > MERGE_READ_SIZE[1] * digit_height:
                 break
             pairs.append((i, j))
             break  # only the nearest neighbour on the line
