@@ -300,3 +300,19 @@ def test_digits_cut_by_the_strip_reader_show_the_confidence_of_the_combined_read
         assert digit.probabilities.sum() == pytest.approx(1.0, abs=1e-4)
         assert digit.confidence == pytest.approx(float(digit.probabilities.max()))
     assert min(d.confidence for d in recognition.digits) > 0.5
+
+
+def test_the_cards_command_makes_the_same_strip_config_again_validation_writers_included():
+    import shlex
+    from dataclasses import replace
+
+    from mdr.cli import build_parser
+    from mdr.commands.train_strip import config_from_args
+    from mdr.models.strip_publish import strip_command
+    from mdr.training.strip_config import StripTrainConfig
+
+    config = StripTrainConfig()
+    config = replace(config, epochs=3, mix=replace(config.mix, numbers=500, pen_validation=0.2))
+    words = shlex.split(strip_command("again", "mnist-cnn", config, activate=False))
+    assert "--pen-validation" in words
+    assert config_from_args(build_parser().parse_args(words[3:])) == config

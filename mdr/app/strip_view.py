@@ -15,6 +15,12 @@ from mdr.app import jobs
 from mdr.app.model_card import duration, human_bytes, percent
 from mdr.models import registry
 
+VALIDATION_HELP = ("Also kept out of training, besides the evaluation writers: a share of all pen writers, so that "
+                   "two settings can be compared on writers neither model saw (`python -m mdr pen-eval --writers "
+                   "validation --validation-fraction SHARE`). 0: train on every training writer, as the shipped "
+                   "models do.")
+
+
 STRIP_BASE = "strip_base"
 CONDITIONS = ("spaced", "touching")
 STRIP_READER, CUT_SEARCH = "strip reader", "cut search"
@@ -57,6 +63,9 @@ def strip_section(start_run) -> None:
                                 help="The rest are written with the pen digits of the training writers; the "
                                      "writers of the before/after check are kept out.")
         epochs = first[3].number_input("Epochs", 1, 50, defaults.epochs, key="strip_epochs")
+        extra = st.columns(4)
+        validation = extra[0].slider("Validation writers held out: share", 0.0, 0.6, mix.pen_validation, step=0.05,
+                                     key="strip_validation", help=VALIDATION_HELP)
         second = st.columns([2, 1, 1], vertical_alignment="bottom")
         name = second[0].text_input("Name of the new model", value=f"{base}-strips", key=f"strip_name_{base}",
                                     help=f"'{base}' keeps serving until the new model is activated; an existing "
@@ -71,7 +80,8 @@ def strip_section(start_run) -> None:
     if not start:
         return
     config = StripTrainConfig(mix=StripMix(numbers=int(numbers), touching_share=float(touching),
-                                           mnist_share=float(mnist)), epochs=int(epochs))
+                                           mnist_share=float(mnist), pen_validation=float(validation)),
+                              epochs=int(epochs))
     start_run(config, name.strip(), activate, measure=False, base=base)
 
 

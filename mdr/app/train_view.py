@@ -18,7 +18,7 @@ from mdr.app.figures import model_input_image
 from mdr.app.finetune_view import finetune_report
 from mdr.app.model_card import duration as _duration, human_bytes, percent
 from mdr.app.registry_view import OPERATION_OUTCOME, rebuild_controls
-from mdr.app.strip_view import strip_report
+from mdr.app.strip_view import VALIDATION_HELP, strip_report
 from mdr.app.theme import ACCENT, MUTED
 
 SELECTED = "train_selected_model"
@@ -77,6 +77,10 @@ def training_form() -> tuple[TrainConfig, str, bool] | None:
                                     help="Each picked image is bent by a smooth random field (about "
                                          f"{d.elastic_px:g} px), the way one writer's strokes wobble "
                                          "differently from another's.")
+        sixth = st.columns(4)
+        pen_validation = sixth[0].slider(
+            "Validation writers held out: share", 0.0, 0.6, d.pen_validation, step=0.05,
+            help="mnist+pen: " + VALIDATION_HELP)
         last = st.columns([2, 1, 1], vertical_alignment="bottom")
         default_name = st.session_state.setdefault(DEFAULT_NAME, f"my-{datetime.now():%m%d-%H%M}")
         name = last[0].text_input("Name of the new model", value=default_name,
@@ -95,8 +99,10 @@ def training_form() -> tuple[TrainConfig, str, bool] | None:
                          thickness_p=thickness_p, restroke_p=restroke_p, rotate_deg=rotate_deg, seed=int(seed),
                          data_mix=data_mix, init_from=None if init_from == FRESH else init_from,
                          reject_fraction=float(reject_fraction), pen_renders=int(pen_renders),
-                         pen_styles=float(pen_styles), elastic_p=float(elastic_p))
+                         pen_styles=float(pen_styles), elastic_p=float(elastic_p),
+                         pen_validation=float(pen_validation))
     return config, name.strip(), activate
+
 
 
 def start_problem(config: TrainConfig) -> str | None:

@@ -37,6 +37,8 @@ def strip_command(name: str, base: str, config, activate: bool) -> str:
              f"--mnist-share {mix.mnist_share}", f"--min-single-aspect {mix.min_single_aspect}", f"--epochs {config.epochs}", f"--batch-size {config.batch_size}",
              f"--lr {config.lr}", f"--width-jitter {config.width_jitter}", f"--seed {config.seed}",
              f"--data-seed {mix.seed}", f"--pen-split-seed {mix.pen_split_seed}"]
+    if mix.pen_validation:
+        parts.append(f"--pen-validation {mix.pen_validation}")
     if mix.data_dir:
         parts.append(f"--data-dir {mix.data_dir}")
     if mix.pen_data:
