@@ -13,14 +13,13 @@ import streamlit as st
 
 from mdr.app import jobs
 from mdr.app.model_card import duration, human_bytes, percent
+from mdr.data.pen import MAX_VALIDATION_FRACTION
 from mdr.models import registry
 
 VALIDATION_HELP = ("Also kept out of training, besides the evaluation writers: a share of all pen writers, so that "
                    "two settings can be compared on writers neither model saw (`python -m mdr pen-eval --writers "
                    "validation --validation-fraction SHARE`). 0: train on every training writer, as the shipped "
                    "models do.")
-
-
 STRIP_BASE = "strip_base"
 CONDITIONS = ("spaced", "touching")
 STRIP_READER, CUT_SEARCH = "strip reader", "cut search"
@@ -64,7 +63,7 @@ def strip_section(start_run) -> None:
                                      "writers of the before/after check are kept out.")
         epochs = first[3].number_input("Epochs", 1, 50, defaults.epochs, key="strip_epochs")
         extra = st.columns(4)
-        validation = extra[0].slider("Validation writers held out: share", 0.0, 0.6, mix.pen_validation, step=0.05,
+        validation = extra[0].slider("Validation writers held out: share", 0.0, MAX_VALIDATION_FRACTION, mix.pen_validation, step=0.05,
                                      key="strip_validation", help=VALIDATION_HELP)
         second = st.columns([2, 1, 1], vertical_alignment="bottom")
         name = second[0].text_input("Name of the new model", value=f"{base}-strips", key=f"strip_name_{base}",

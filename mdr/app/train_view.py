@@ -19,6 +19,7 @@ from mdr.app.finetune_view import finetune_report
 from mdr.app.model_card import duration as _duration, human_bytes, percent
 from mdr.app.registry_view import OPERATION_OUTCOME, rebuild_controls
 from mdr.app.strip_view import VALIDATION_HELP, strip_report
+from mdr.data.pen import MAX_VALIDATION_FRACTION
 from mdr.app.theme import ACCENT, MUTED
 
 SELECTED = "train_selected_model"
@@ -79,7 +80,7 @@ def training_form() -> tuple[TrainConfig, str, bool] | None:
                                          "differently from another's.")
         sixth = st.columns(4)
         pen_validation = sixth[0].slider(
-            "Validation writers held out: share", 0.0, 0.6, d.pen_validation, step=0.05,
+            "Validation writers held out: share", 0.0, MAX_VALIDATION_FRACTION, d.pen_validation, step=0.05,
             help="mnist+pen: " + VALIDATION_HELP)
         last = st.columns([2, 1, 1], vertical_alignment="bottom")
         default_name = st.session_state.setdefault(DEFAULT_NAME, f"my-{datetime.now():%m%d-%H%M}")
@@ -102,7 +103,6 @@ def training_form() -> tuple[TrainConfig, str, bool] | None:
                          pen_styles=float(pen_styles), elastic_p=float(elastic_p),
                          pen_validation=float(pen_validation))
     return config, name.strip(), activate
-
 
 
 def start_problem(config: TrainConfig) -> str | None:

@@ -36,6 +36,8 @@ EVAL_FRACTION = 0.2
 VALIDATION_FRACTION = 0.2
 """Share of all writers a run trained with ``--pen-validation`` holds out for choosing settings
 (the value pen-eval's ``--writers validation`` reads by default)."""
+MAX_VALIDATION_FRACTION = 0.6
+"""The most a training run may hold out as validation writers (the evaluation writers take 0.2)."""
 MAX_ASPECT = 3.0
 """Samples wider than this times their height are scribbles or bad records, and are skipped."""
 
@@ -188,6 +190,13 @@ def split_writers(writers: tuple[int, ...] | list[int], seed: int = WRITER_SPLIT
     return WriterSplit(seed, eval_fraction, tuple(sorted(int(w) for w in rest[n_val:])),
                        tuple(sorted(int(w) for w in order[:n_eval])),
                        tuple(sorted(int(w) for w in rest[:n_val])), validation_fraction if n_val else 0.0)
+
+
+def check_validation_share(share: float) -> None:
+    """Raise ValueError, in words, for a ``pen_validation`` share a training run cannot use."""
+    if not 0 <= share <= MAX_VALIDATION_FRACTION:
+        raise ValueError("pen_validation is a share of all pen writers held out as validation writers: from 0 to "
+                         f"{MAX_VALIDATION_FRACTION:g} (the evaluation writers take {EVAL_FRACTION:g}).")
 
 
 def digits_of(data: PenData, writers: tuple[int, ...] | None) -> list[PenDigit]:

@@ -75,9 +75,9 @@ class RecognizerConfig:
     as wide as the reader's training singles) read 96.2% of 1,000 spaced numbers of the pen training
     writers, 0 read 97.4%: the reader reads a lone 1 or 7 well enough to help."""
     merge_by_reading: float = 0.5
-    """With a strip reader: two neighbours geometry keeps apart, close together and one of them a
-    stroke rather than a digit (an open 4 drawn as an L and a bar that never met), are joined when
-    the reader reads them together as one digit at least this sure. 0: off."""
+    """Two nearest neighbours geometry keeps apart, close together on a line and one of them doubtful
+    (an open 4 drawn as an L and a bar that never met), are joined when the classifier reads them
+    together as one digit at least this sure. Needs the 'not a single digit' class. 0: off."""
     merge_doubt: float = 0.5
     """Neighbours are asked about only when the classifier reads one of them below this confidence."""
     max_ink_fraction: float = 0.6

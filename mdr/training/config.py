@@ -126,9 +126,9 @@ class TrainConfig:
             raise ValueError("reject_ones is a probability: between 0 and 1.")
         if not 0 <= self.pen_styles <= 1:
             raise ValueError("pen_styles is a probability: between 0 and 1.")
-        if not 0 <= self.pen_validation <= 0.6:
-            raise ValueError("pen_validation is a share of all pen writers held out as validation writers: from 0 to 0.6 "
-                             "(the evaluation writers take 0.2).")
+        from mdr.data.pen import check_validation_share  # the pen module loads OpenCV: only when checked
+
+        check_validation_share(self.pen_validation)
         if not 0 < self.corrections_share < 0.9:
             raise ValueError("corrections_share is a share of the training images: above 0, below 0.9.")
         if not 0 <= self.corrections_holdout < 0.9:

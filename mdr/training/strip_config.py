@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from mdr.data.pen import check_validation_share
 from mdr.training.strips import StripMix
 
 
@@ -35,9 +36,7 @@ class StripTrainConfig:
         for name in ("touching_share", "mnist_share"):
             if not 0 <= getattr(mix, name) <= 1:
                 raise ValueError(f"{name} is a share of the composed numbers: between 0 and 1.")
-        if not 0 <= mix.pen_validation <= 0.6:
-            raise ValueError("pen_validation is a share of all pen writers held out as validation writers: from 0 to 0.6 "
-                             "(the evaluation writers take 0.2).")
+        check_validation_share(mix.pen_validation)
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be at least 1.")
         if not self.lr > 0 or self.weight_decay < 0:
