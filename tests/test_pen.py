@@ -117,6 +117,47 @@ def test_rendering_keeps_the_aspect_of_the_millimetre_coordinates():
         assert abs(ink_aspect - digit.aspect) <= 0.05 + 0.05 * digit.aspect
 
 
+def test_writer_variation_leans_turns_and_widens_a_digit_about_its_centre():
+    digit = next(d for d in pen.cached_pen().digits if d.label == 1)
+    x0, y0, width, height = digit.extent
+    points = np.concatenate(digit.strokes)
+    top = points[:, 1] < y0 + height / 2
+    leaned = np.concatenate(pen.vary_digit(digit, 0.3, 0.0, 1.0).strokes)
+    # y grows downwards: a positive slant moves the top half right and the bottom half left.
+    assert (leaned[top, 0] - points[top, 0]).mean() > 0.05 * height
+    assert (leaned[~top, 0] - points[~top, 0]).mean() < -0.05 * height
+    np.testing.assert_allclose(leaned[:, 1], points[:, 1], atol=1e-4)
+    widened = pen.vary_digit(digit, 0.0, 0.0, 1.2)
+    assert widened.extent[2] == pytest.approx(1.2 * width, rel=1e-4)
+    assert widened.extent[3] == pytest.approx(height, rel=1e-4)
+    turned = np.concatenate(pen.vary_digit(digit, 0.0, np.radians(6), 1.0).strokes)
+    np.testing.assert_allclose(turned.mean(axis=0), points.mean(axis=0), atol=0.05 * height)
+    assert not np.allclose(turned, points, atol=1e-3)
+    assert (widened.label, widened.writer, widened.index) == (digit.label, digit.writer, digit.index)
+
+
+def test_a_varied_bank_writes_the_same_labels_by_the_same_writer_in_other_shapes():
+    digits = pen.digits_of(pen.cached_pen(), pen.split_writers(pen.cached_pen().writers).train)
+    plain, varied = pen.PenBank(digits), pen.PenBank(digits, variation=1.0)
+    labels = [[4, 0, 7, 1]]
+    changed = 0
+    for seed in range(20):
+        a = plain.pick_number(labels, np.random.default_rng(seed))[0]
+        b = varied.pick_number(labels, np.random.default_rng(seed))[0]
+        assert [d.index for d in a] == [d.index for d in b], "the same digits are picked"
+        assert len({d.writer for d in b}) == 1
+        limit = pen.WRITER_VARIATION
+        lean = limit.slant + np.sin(np.radians(limit.rotate_deg))
+        for before, after in zip(a, b):
+            (_, _, w0, h0), (_, _, w1, h1) = before.extent, after.extent
+            assert abs(h1 - h0) <= 0.15 * max(w0, h0), "heights barely change"
+            assert w1 <= (1 + limit.width) * (w0 + lean * h0) + 1e-3, "no wider than the limits allow"
+        changed += any(not np.allclose(np.concatenate(x.strokes), np.concatenate(y.strokes)) for x, y in zip(a, b))
+    assert changed == 20
+    with pytest.raises(ValueError, match="strength"):
+        pen.PenBank(digits, variation=-1)
+
+
 def test_each_number_is_written_by_one_evaluation_writer():
     eval_writers = set(pen.split_writers(pen.cached_pen().writers).eval)
     for condition in ("spaced", "two-rows"):

@@ -55,6 +55,15 @@ def test_a_validation_share_that_leaves_no_training_writers_is_refused():
         StripTrainConfig(mix=StripMix(pen_validation=-0.1)).check()
 
 
+def test_a_writer_variation_out_of_range_is_refused():
+    from mdr.training.strip_config import StripTrainConfig
+    from mdr.training.strips import StripMix
+    StripTrainConfig(mix=StripMix(pen_variation=1.0)).check()
+    for strength in (-0.5, 5.0):
+        with pytest.raises(ValueError, match="pen_variation is a strength"):
+            StripTrainConfig(mix=StripMix(pen_variation=strength)).check()
+
+
 def test_training_digit_is_what_the_recognizer_would_classify():
     """The 28x28 training input of a digit drawn alone equals the recognizer's input for that drawing."""
     from mdr.recognition.recognizer import Recognizer

@@ -84,9 +84,9 @@ def test_training_strips_with_validation_writers_never_draw_them(monkeypatch):
     banks = []
     real = strips_module.PenBank
 
-    def spy(digits):
+    def spy(digits, **options):
         banks.append({d.writer for d in digits})
-        return real(digits)
+        return real(digits, **options)
 
     monkeypatch.setattr(strips_module, "PenBank", spy)
     _, _, summary = strips_module.make_strips(strips_module.StripMix(numbers=20, seed=3, pen_validation=0.2))
@@ -302,7 +302,7 @@ def test_digits_cut_by_the_strip_reader_show_the_confidence_of_the_combined_read
     assert min(d.confidence for d in recognition.digits) > 0.5
 
 
-def test_the_cards_command_makes_the_same_strip_config_again_validation_writers_included():
+def test_the_cards_command_makes_the_same_strip_config_again_validation_writers_and_variation_included():
     import shlex
     from dataclasses import replace
 
@@ -312,7 +312,7 @@ def test_the_cards_command_makes_the_same_strip_config_again_validation_writers_
     from mdr.training.strip_config import StripTrainConfig
 
     config = StripTrainConfig()
-    config = replace(config, epochs=3, mix=replace(config.mix, numbers=500, pen_validation=0.2))
+    config = replace(config, epochs=3, mix=replace(config.mix, numbers=500, pen_validation=0.2, pen_variation=0.5))
     words = shlex.split(strip_command("again", "mnist-cnn", config, activate=False))
-    assert "--pen-validation" in words
+    assert "--pen-validation" in words and "--pen-variation" in words
     assert config_from_args(build_parser().parse_args(words[3:])) == config

@@ -231,12 +231,48 @@ def draw_pen_digit(digit: PenDigit, height: float, brush: int) -> DrawnDigit:
     return DrawnDigit(coverage, digit.label, digit.index, path_height * scale + brush)
 
 
-class PenBank:
-    """Digits by writer and label; every number is written by one writer."""
+@dataclass(frozen=True)
+class WriterVariation:
+    """The widest re-slant, turn and widening of a training number's digits: a writer who is
+    not in the corpus slants, turns and widens the same shapes differently. Scaled by a strength
+    (:class:`PenBank`'s ``variation``); one draw per number, as one person writes it."""
 
-    def __init__(self, digits: list[PenDigit]):
+    slant: float = 0.3
+    """Horizontal shift per unit of height (a shear): 0.3 leans a digit about 17 degrees."""
+    rotate_deg: float = 6.0
+    width: float = 0.2
+    """Widths are multiplied by a factor from 1/(1 + width) to 1 + width."""
+
+
+WRITER_VARIATION = WriterVariation()
+
+
+def vary_digit(digit: PenDigit, slant: float, angle: float, widen: float) -> PenDigit:
+    """The digit re-slanted (shear ``slant``), turned by ``angle`` radians and widened by ``widen``,
+    about its centre; its label, writer and index unchanged."""
+    x0, y0, width, height = digit.extent
+    centre = np.array([x0 + width / 2, y0 + height / 2], np.float32)
+    cos, sin = np.cos(angle), np.sin(angle)
+    # y grows downwards: a positive slant moves the top of the digit to the right.
+    matrix = np.array([[widen, 0.0], [0.0, 1.0]]) @ np.array([[cos, -sin], [sin, cos]]) @ np.array(
+        [[1.0, -slant], [0.0, 1.0]])
+    strokes = tuple(((s - centre) @ matrix.T.astype(np.float32) + centre).astype(np.float32) for s in digit.strokes)
+    return replace(digit, strokes=strokes)
+
+
+class PenBank:
+    """Digits by writer and label; every number is written by one writer.
+
+    ``variation`` > 0 re-slants, turns and widens each number's digits at random (up to that
+    share of :data:`WRITER_VARIATION`), so training numbers look written by more people than
+    the corpus holds; evaluation banks keep 0."""
+
+    def __init__(self, digits: list[PenDigit], variation: float = 0.0):
         if not digits:
             raise DataError("No pen digits to draw from (no digit of the chosen writers).")
+        if variation < 0:
+            raise ValueError("variation is a strength: 0 or more.")
+        self.variation = variation
         self.by_writer: dict[int, list[list[PenDigit]]] = {}
         for digit in digits:
             self.by_writer.setdefault(digit.writer, [[] for _ in range(10)])[digit.label].append(digit)
@@ -258,6 +294,12 @@ class PenBank:
                     label = written[int(rng.integers(len(written)))]
                 line.append(own[label][int(rng.integers(len(own[label])))])
             picked.append(line)
+        if self.variation > 0:
+            v, strength = WRITER_VARIATION, self.variation
+            slant = float(rng.uniform(-1, 1)) * v.slant * strength
+            angle = np.radians(float(rng.uniform(-1, 1)) * v.rotate_deg * strength)
+            widen = float((1 + v.width * strength) ** rng.uniform(-1, 1))
+            picked = [[vary_digit(d, slant, angle, widen) for d in line] for line in picked]
         return picked
 
     def aspect(self, digit: PenDigit) -> float:

@@ -39,6 +39,8 @@ def strip_command(name: str, base: str, config, activate: bool) -> str:
              f"--data-seed {mix.seed}", f"--pen-split-seed {mix.pen_split_seed}"]
     if mix.pen_validation:
         parts.append(f"--pen-validation {mix.pen_validation}")
+    if mix.pen_variation:
+        parts.append(f"--pen-variation {mix.pen_variation}")
     if mix.data_dir:
         parts.append(f"--data-dir {mix.data_dir}")
     if mix.pen_data:

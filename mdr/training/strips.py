@@ -43,6 +43,9 @@ class StripMix:
     pen_split_seed: int = 0
     pen_validation: float = 0.0
     """Share of all writers held out as validation writers (not drawn from; 0: none)."""
+    pen_variation: float = 0.0
+    """Strength of the random re-slant, turn and widening of each pen number (1: up to
+    :data:`mdr.data.pen.WRITER_VARIATION`; 0: the digits as written): more writers than the corpus has."""
     pen_data: str | None = None
     data_dir: str | None = None
 
@@ -93,7 +96,7 @@ def make_strips(mix: StripMix, on_progress=None, should_stop=None) -> tuple[list
     rng = np.random.default_rng(mix.seed)
     pen = cached_pen(mix.pen_data)
     split = split_writers(pen.writers, mix.pen_split_seed, validation_fraction=mix.pen_validation)
-    pen_bank = PenBank(digits_of(pen, split.train))
+    pen_bank = PenBank(digits_of(pen, split.train), variation=mix.pen_variation)
     images, labels = load_split("train", mix.data_dir)
     mnist_bank = DigitBank(images, labels)
     touching, spaced = PEN_CONDITIONS["touching"], PEN_CONDITIONS["spaced"]
