@@ -28,7 +28,7 @@ STRIP_READER, CUT_SEARCH = "strip reader", "cut search"
 
 def strip_section(start_run) -> None:
     """The form; ``start_run(config, name, activate, measure, base)`` starts the run."""
-    from mdr.training.strip_config import StripTrainConfig
+    from mdr.training.strip_config import MAX_PEN_VARIATION, StripTrainConfig
     from mdr.training.strips import StripMix
 
     if jobs.is_running():
@@ -65,6 +65,11 @@ def strip_section(start_run) -> None:
         extra = st.columns(4)
         validation = extra[0].slider("Validation writers held out: share", 0.0, MAX_VALIDATION_FRACTION, mix.pen_validation, step=0.05,
                                      key="strip_validation", help=VALIDATION_HELP)
+        variation = extra[1].slider("Vary the writers' hands: strength", 0.0, MAX_PEN_VARIATION, mix.pen_variation,
+                                    step=0.25, key="strip_variation",
+                                    help="Each pen number is re-slanted, turned and widened at random, as "
+                                         "other people would write the same digits (1: up to a 17 degree "
+                                         "lean, 6 degrees of turn, 20% wider or narrower). 0: as written.")
         second = st.columns([2, 1, 1], vertical_alignment="bottom")
         name = second[0].text_input("Name of the new model", value=f"{base}-strips", key=f"strip_name_{base}",
                                     help=f"'{base}' keeps serving until the new model is activated; an existing "
@@ -79,7 +84,8 @@ def strip_section(start_run) -> None:
     if not start:
         return
     config = StripTrainConfig(mix=StripMix(numbers=int(numbers), touching_share=float(touching),
-                                           mnist_share=float(mnist), pen_validation=float(validation)),
+                                           mnist_share=float(mnist), pen_validation=float(validation),
+                                           pen_variation=float(variation)),
                               epochs=int(epochs))
     start_run(config, name.strip(), activate, measure=False, base=base)
 
