@@ -124,11 +124,13 @@ def test_the_form_sets_the_reject_share_pen_mix_and_starting_model(models, monke
     next(n for n in at.number_input if n.label == "Pen renderings per digit").set_value(4)
     next(s for s in at.slider if s.label.startswith("Bent strokes")).set_value(0.4)
     next(s for s in at.slider if s.label.startswith("Validation writers held out")).set_value(0.2)
+    next(s for s in at.slider if s.label.startswith("Vary the writers' hands")).set_value(0.5)
     at.button(key="FormSubmitter:train_form-Start training").click().run()
     assert not at.exception, [e.value for e in at.exception]
     config = started["config"]
     assert (config.data_mix, config.init_from, config.reject_fraction, config.pen_styles, config.pen_renders,
-            config.elastic_p, config.pen_validation) == ("mnist+pen", "mnist-copy", 0.2, 0.3, 4, 0.4, 0.2)
+            config.elastic_p, config.pen_validation, config.pen_variation) == (
+        "mnist+pen", "mnist-copy", 0.2, 0.3, 4, 0.4, 0.2, 0.5)
     assert config.classes == 11
 
 

@@ -46,6 +46,17 @@ def test_training_with_validation_writers_never_draws_them(monkeypatch):
     assert record["mix"]["validation"] == 0.2
 
 
+def test_a_varied_pen_mix_draws_the_same_digits_in_other_hands(monkeypatch):
+    monkeypatch.setattr(pen_mix, "digits_of", lambda data, writers: pen.digits_of(data, writers)[::80])
+    plain_x, plain_y, _ = pen_mix.pen_training_images(pen_mix.PenMix(renders=1))
+    again_x, _, _ = pen_mix.pen_training_images(pen_mix.PenMix(renders=1, variation=0.0))
+    varied_x, varied_y, record = pen_mix.pen_training_images(pen_mix.PenMix(renders=1, variation=1.0))
+    assert np.array_equal(plain_x, again_x), "no variation: the images of before"
+    assert np.array_equal(plain_y, varied_y) and record["mix"]["variation"] == 1.0
+    differs = np.abs(plain_x.astype(int) - varied_x.astype(int)).max(axis=(1, 2)) > 64
+    assert differs.mean() > 0.8
+
+
 def test_a_validation_share_that_leaves_no_training_writers_is_refused():
     with pytest.raises(ValueError, match="validation writers"):
         TrainConfig(data_mix="mnist+pen", pen_validation=0.7).check()
@@ -59,9 +70,12 @@ def test_a_writer_variation_out_of_range_is_refused():
     from mdr.training.strip_config import StripTrainConfig
     from mdr.training.strips import StripMix
     StripTrainConfig(mix=StripMix(pen_variation=1.0)).check()
+    TrainConfig(data_mix="mnist+pen", pen_variation=1.0).check()
     for strength in (-0.5, 5.0):
         with pytest.raises(ValueError, match="pen_variation is a strength"):
             StripTrainConfig(mix=StripMix(pen_variation=strength)).check()
+        with pytest.raises(ValueError, match="pen_variation is a strength"):
+            TrainConfig(data_mix="mnist+pen", pen_variation=strength).check()
 
 
 def test_training_digit_is_what_the_recognizer_would_classify():

@@ -13,7 +13,7 @@ import streamlit as st
 
 from mdr.app import jobs
 from mdr.app.model_card import duration, human_bytes, percent
-from mdr.data.pen import MAX_VALIDATION_FRACTION
+from mdr.data.pen import MAX_PEN_VARIATION, MAX_VALIDATION_FRACTION
 from mdr.models import registry
 
 VALIDATION_HELP = ("Also kept out of training, besides the evaluation writers: a share of all pen writers, so that "
@@ -28,7 +28,7 @@ STRIP_READER, CUT_SEARCH = "strip reader", "cut search"
 
 def strip_section(start_run) -> None:
     """The form; ``start_run(config, name, activate, measure, base)`` starts the run."""
-    from mdr.training.strip_config import MAX_PEN_VARIATION, StripTrainConfig
+    from mdr.training.strip_config import StripTrainConfig
     from mdr.training.strips import StripMix
 
     if jobs.is_running():

@@ -19,7 +19,7 @@ from mdr.app.finetune_view import finetune_report
 from mdr.app.model_card import duration as _duration, human_bytes, percent
 from mdr.app.registry_view import OPERATION_OUTCOME, rebuild_controls
 from mdr.app.strip_view import VALIDATION_HELP, strip_report
-from mdr.data.pen import MAX_VALIDATION_FRACTION
+from mdr.data.pen import MAX_PEN_VARIATION, MAX_VALIDATION_FRACTION
 from mdr.app.theme import ACCENT, MUTED
 
 SELECTED = "train_selected_model"
@@ -82,6 +82,11 @@ def training_form() -> tuple[TrainConfig, str, bool] | None:
         pen_validation = sixth[0].slider(
             "Validation writers held out: share", 0.0, MAX_VALIDATION_FRACTION, d.pen_validation, step=0.05,
             help="mnist+pen: " + VALIDATION_HELP)
+        pen_variation = sixth[1].slider(
+            "Vary the writers' hands: strength", 0.0, MAX_PEN_VARIATION, d.pen_variation, step=0.25,
+            help="mnist+pen: each pen digit is re-slanted, turned and widened at random before it is drawn, "
+                 "as other people would write it (1: up to a 17 degree lean, 6 degrees of turn, 20% wider "
+                 "or narrower). 0: as written.")
         last = st.columns([2, 1, 1], vertical_alignment="bottom")
         default_name = st.session_state.setdefault(DEFAULT_NAME, f"my-{datetime.now():%m%d-%H%M}")
         name = last[0].text_input("Name of the new model", value=default_name,
@@ -101,7 +106,7 @@ def training_form() -> tuple[TrainConfig, str, bool] | None:
                          data_mix=data_mix, init_from=None if init_from == FRESH else init_from,
                          reject_fraction=float(reject_fraction), pen_renders=int(pen_renders),
                          pen_styles=float(pen_styles), elastic_p=float(elastic_p),
-                         pen_validation=float(pen_validation))
+                         pen_validation=float(pen_validation), pen_variation=float(pen_variation))
     return config, name.strip(), activate
 
 

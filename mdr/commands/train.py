@@ -49,6 +49,8 @@ HELP = {
     "pen_validation": "mnist+pen: share of all writers also held out of training as validation writers, "
                       "for choosing settings on writers never seen (pen-eval --writers validation "
                       "--validation-fraction F reads them)",
+    "pen_variation": "mnist+pen: strength of a random re-slant, turn and widening of each pen digit, as other "
+                     "writers would write it (1: up to 0.3 slant, 6 degrees, 20%% wider or narrower)",
     "pen_styles": "mnist+pen: chance a pen 0, 1 or 7 is re-written slashed, flagged or crossed",
     "reject_fraction": "share of training images that are not one digit (touching pairs, parts, fragments): "
                        "an 11th output class for the split search (0: a 10-class model)",

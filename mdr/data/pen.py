@@ -245,6 +245,14 @@ class WriterVariation:
 
 
 WRITER_VARIATION = WriterVariation()
+MAX_PEN_VARIATION = 2.0
+"""Twice :data:`WRITER_VARIATION` already leans a digit 31 degrees."""
+
+
+def check_variation(strength: float) -> None:
+    """Raise ValueError, in words, on a writer-variation strength no run should use."""
+    if not 0 <= strength <= MAX_PEN_VARIATION:
+        raise ValueError(f"pen_variation is a strength from 0 (digits as written) to {MAX_PEN_VARIATION:g}.")
 
 
 def vary_digit(digit: PenDigit, slant: float, angle: float, widen: float) -> PenDigit:
@@ -258,6 +266,16 @@ def vary_digit(digit: PenDigit, slant: float, angle: float, widen: float) -> Pen
         [[1.0, -slant], [0.0, 1.0]])
     strokes = tuple(((s - centre) @ matrix.T.astype(np.float32) + centre).astype(np.float32) for s in digit.strokes)
     return replace(digit, strokes=strokes)
+
+
+def random_hand(strength: float, rng: np.random.Generator) -> tuple[float, float, float]:
+    """(slant, angle in radians, widening) for :func:`vary_digit`, each uniform within ``strength``
+    times :data:`WRITER_VARIATION` (the widening uniform in its logarithm)."""
+    v = WRITER_VARIATION
+    slant = float(rng.uniform(-1, 1)) * v.slant * strength
+    angle = float(np.radians(float(rng.uniform(-1, 1)) * v.rotate_deg * strength))
+    widen = float((1 + v.width * strength) ** rng.uniform(-1, 1))
+    return slant, angle, widen
 
 
 class PenBank:
@@ -295,11 +313,8 @@ class PenBank:
                 line.append(own[label][int(rng.integers(len(own[label])))])
             picked.append(line)
         if self.variation > 0:
-            v, strength = WRITER_VARIATION, self.variation
-            slant = float(rng.uniform(-1, 1)) * v.slant * strength
-            angle = np.radians(float(rng.uniform(-1, 1)) * v.rotate_deg * strength)
-            widen = float((1 + v.width * strength) ** rng.uniform(-1, 1))
-            picked = [[vary_digit(d, slant, angle, widen) for d in line] for line in picked]
+            hand = random_hand(self.variation, rng)
+            picked = [[vary_digit(d, *hand) for d in line] for line in picked]
         return picked
 
     def aspect(self, digit: PenDigit) -> float:

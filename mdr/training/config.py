@@ -70,6 +70,9 @@ class TrainConfig:
     pen_validation: float = 0.0
     """mnist+pen: share of all writers also held out, as validation writers, so settings can be
     chosen on writers the model never saw (``pen-eval --writers validation``); 0: none."""
+    pen_variation: float = 0.0
+    """mnist+pen: strength of the random re-slant, turn and widening of each pen digit before it is
+    drawn (1: up to :data:`mdr.data.pen.WRITER_VARIATION`), as writers the corpus lacks would write it."""
     pen_styles: float = 0.0
     """mnist+pen: chance that a pen 0, 1 or 7 is re-written as a slashed zero, a flagged one
     or a crossed seven (:mod:`mdr.training.styles`): styles some people write and few trainers show."""
@@ -126,9 +129,10 @@ class TrainConfig:
             raise ValueError("reject_ones is a probability: between 0 and 1.")
         if not 0 <= self.pen_styles <= 1:
             raise ValueError("pen_styles is a probability: between 0 and 1.")
-        from mdr.data.pen import check_validation_share  # the pen module loads OpenCV: only when checked
+        from mdr.data.pen import check_validation_share, check_variation  # loads OpenCV: only when checked
 
         check_validation_share(self.pen_validation)
+        check_variation(self.pen_variation)
         if not 0 < self.corrections_share < 0.9:
             raise ValueError("corrections_share is a share of the training images: above 0, below 0.9.")
         if not 0 <= self.corrections_holdout < 0.9:

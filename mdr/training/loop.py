@@ -199,7 +199,7 @@ def load_training_data(config: TrainConfig, device: torch.device) -> TrainingDat
         from mdr.training.pen_mix import PenMix, pen_training_images
 
         mix = PenMix(config.pen_renders, config.pen_split_seed, config.seed, styles=config.pen_styles,
-                     validation=config.pen_validation)
+                     validation=config.pen_validation, variation=config.pen_variation)
         pen_x, pen_y, pen = pen_training_images(mix)
         x_train, y_train = np.concatenate([x_train, pen_x]), np.concatenate([y_train, pen_y])
     reject = None

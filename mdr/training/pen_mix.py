@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from mdr.data.canvas import colourize, paste
-from mdr.data.pen import PEN_BRUSH, PEN_HEIGHT, cached_pen, digits_of, draw_pen_digit, split_writers
+from mdr.data.pen import (PEN_BRUSH, PEN_HEIGHT, cached_pen, digits_of, draw_pen_digit, random_hand, split_writers,
+                          vary_digit)
 from mdr.recognition.single import digit_input
 from mdr.training.styles import restyle
 
@@ -39,6 +40,8 @@ class PenMix:
     (:mod:`mdr.training.styles`)."""
     validation: float = 0.0
     """Share of all writers held out as validation writers (not drawn from; 0: none)."""
+    variation: float = 0.0
+    """Strength of each rendering's random re-slant, turn and widening (:func:`mdr.data.pen.random_hand`)."""
 
 
 def _file_sha256(path) -> str:
@@ -53,9 +56,13 @@ def pen_training_images(mix: PenMix, data=None) -> tuple[np.ndarray, np.ndarray,
     rng = np.random.default_rng([mix.seed, 20])
     images, labels = [], []
     style_rng = np.random.default_rng([mix.seed, 21])
+    hand_rng = np.random.default_rng([mix.seed, 22])
     for _ in range(mix.renders):
         for digit in digits:
-            image = render_for_training(restyle(digit, mix.styles, style_rng), mix, rng)
+            written = restyle(digit, mix.styles, style_rng)
+            if mix.variation > 0:
+                written = vary_digit(written, *random_hand(mix.variation, hand_rng))
+            image = render_for_training(written, mix, rng)
             x = digit_input(image)
             if x is None:
                 continue

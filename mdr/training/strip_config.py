@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from mdr.data.pen import check_validation_share
+from mdr.data.pen import check_validation_share, check_variation
 from mdr.training.strips import StripMix
-
-MAX_PEN_VARIATION = 2.0
-"""Twice :data:`mdr.data.pen.WRITER_VARIATION` already leans digits 31 degrees."""
 
 
 @dataclass(frozen=True)
@@ -40,8 +37,7 @@ class StripTrainConfig:
             if not 0 <= getattr(mix, name) <= 1:
                 raise ValueError(f"{name} is a share of the composed numbers: between 0 and 1.")
         check_validation_share(mix.pen_validation)
-        if not 0 <= mix.pen_variation <= MAX_PEN_VARIATION:
-            raise ValueError(f"pen_variation is a strength from 0 (digits as written) to {MAX_PEN_VARIATION:g}.")
+        check_variation(mix.pen_variation)
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be at least 1.")
         if not self.lr > 0 or self.weight_decay < 0:
