@@ -240,3 +240,31 @@ def test_pen_eval_refuses_a_file_of_another_format(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps({"format": "something-else", "samples": []}))
     done = run_pen_eval("--data", str(tmp_path / "bad.json"), "--n", "1")
     assert done.returncode == 2 and "not a pen-digits/1 file" in done.stderr
+
+
+def test_pen_eval_reads_with_recognizer_settings_and_records_them():
+    both = ("--n", "3", "--conditions", "touching", "--json")
+    default = json.loads(run_pen_eval(*both).stdout.strip().splitlines()[-1])
+    done = run_pen_eval(*both, "--set", "use_strip_reader=false", "--set", "split_enabled=off")
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["settings"]["knobs"] == [["use_strip_reader", False], ["split_enabled", False]]
+    assert "use_strip_reader=False; split_enabled=False" in done.stdout
+    # Nothing cuts a touching pair any more: every reading is too short, where the defaults read some.
+    assert figures["overall"]["recognizer"]["length_rate"] == 0.0
+    assert default["overall"]["recognizer"]["length_rate"] > 0.5
+    untimed = ("exact_rate", "length_rate", "digit_rate")  # the original pipeline has no settings
+    assert [figures["overall"]["baseline"][k] for k in untimed] == [default["overall"]["baseline"][k] for k in untimed]
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("colour=red", "'colour' is not a recognizer setting"),
+    ("split_sensitivity", "is not KNOB=VALUE"),
+    ("split_sensitivity=high", "split_sensitivity is a number, not 'high'"),
+    ("use_reject=maybe", "use_reject is true or false"),
+    ("binarization=magic", "binarization is one of otsu, fixed, adaptive"),
+    ("precision=fp32", "with --precision"),
+])
+def test_pen_eval_refuses_a_setting_it_cannot_apply(setting, message):
+    done = run_pen_eval("--n", "1", "--set", setting)
+    assert done.returncode == 2 and message in done.stderr

@@ -150,3 +150,17 @@ def test_a_rewritten_model_file_gets_a_new_session(tmp_path, monkeypatch):
         (str(path.resolve()), path.stat().st_mtime_ns, path.stat().st_size)]
     batch = np.zeros((1, 1, 28, 28), np.float32)
     assert first.predict_proba(batch).shape == third.predict_proba(batch).shape == (1, 10)
+
+
+def test_a_setting_given_as_text_takes_the_type_of_its_knob():
+    from mdr.recognition.config import RecognizerConfig, parse_setting
+
+    assert parse_setting("work_max_side=800") == ("work_max_side", 800)
+    assert parse_setting(" strip_agreement = 2 ") == ("strip_agreement", 2.0)
+    assert parse_setting("normalize_stroke=ON") == ("normalize_stroke", True)
+    assert parse_setting("use_reject=0") == ("use_reject", False)
+    assert parse_setting("binarization=adaptive") == ("binarization", "adaptive")
+    assert RecognizerConfig(**dict([parse_setting("strip_agreement=2")])).strip_agreement == 2.0
+    for bad in ("work_max_side=8.5", "strip_agreement=inf", "=1", "nothing=1"):
+        with pytest.raises(ValueError):
+            parse_setting(bad)

@@ -1,7 +1,10 @@
 """The canvas-like test images: reproducible, truthful, and each condition as named."""
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -172,3 +175,14 @@ def test_digit_heights_are_canvas_sized():
 def test_unknown_condition_is_refused_with_the_known_names():
     with pytest.raises(KeyError, match="spaced-thin"):
         synth.make_set("blurry", 1, data_dir=DATA_DIR)
+
+
+def test_canvas_eval_reads_with_recognizer_settings_and_records_them():
+    done = subprocess.run([sys.executable, "-m", "mdr", "canvas-eval", "--n", "2", "--conditions", "touching",
+                           "--set", "split_enabled=false", "--set", "use_strip_reader=false", "--json"],
+                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ))
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["settings"]["knobs"] == {"split_enabled": False, "use_strip_reader": False}
+    assert summary["overall"]["recognizer"]["length_rate"] == 0.0  # touching pairs are never cut

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         if args.samples is not None:
             written = write_samples(args.samples, seed=args.seed, conditions=args.conditions, data_dir=args.data)
             print(f"Wrote {len(written)} example images to {args.samples}")
-        recognizer, baseline = model_readers(args.model, args.precision)
+        recognizer, baseline = model_readers(args.model, args.precision, args.knobs)
         results = compare_readers(recognizer, baseline, args.conditions, args.n, seed=args.seed,
                                   data_dir=args.data, failures_dir=args.failures)
     except MdrError as e:
@@ -43,5 +43,5 @@ def run(args: argparse.Namespace) -> int:
     print(to_markdown(results))
     if args.json:
         print(json.dumps(summary_dict(results, n=args.n, seed=args.seed, model=args.model,
-                                      precision=args.precision)))
+                                      precision=args.precision, knobs=dict(args.knobs))))
     return 0

@@ -33,6 +33,19 @@ def positive_int(text: str) -> int:
     return value
 
 
+def recognizer_setting(text: str) -> tuple[str, object]:
+    """An argparse type: one ``--set KNOB=VALUE`` (precision has its own option)."""
+    from mdr.recognition.config import parse_setting
+
+    try:
+        name, value = parse_setting(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    if name == "precision":
+        raise argparse.ArgumentTypeError("set the precision with --precision")
+    return name, value
+
+
 def add_reader_options(parser: argparse.ArgumentParser, conditions: list[str], unit: str) -> None:
     """What the commands that compare the recognizer with the original pipeline share: how many
     ``unit`` per condition, their seed, which conditions, and the model both readers use."""
@@ -46,3 +59,8 @@ def add_reader_options(parser: argparse.ArgumentParser, conditions: list[str], u
                         help="which of the model's files both readers use (default: int8)")
     parser.add_argument("--failures", type=Path, default=None,
                         help="save images the recognizer reads wrong to this folder")
+    parser.add_argument("--set", dest="knobs", action="append", type=recognizer_setting, default=[],
+                        metavar="KNOB=VALUE",
+                        help="read with this recognizer setting instead of its default (repeatable; the "
+                             "names of RecognizerConfig, e.g. strip_second_opinion=0.5); the original "
+                             "pipeline has none")

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     settings = PenEvalSettings(n=args.n, seed=args.seed, data=args.data, writers=args.writers,
                                split_seed=args.split_seed, validation_fraction=args.validation_fraction,
                                model=args.model, precision=args.precision,
-                               conditions=tuple(args.conditions))
+                               conditions=tuple(args.conditions), knobs=tuple(args.knobs))
     try:
         report = run_pen_eval(settings, failures_dir=args.failures)
     except (MdrError, ValueError) as e:

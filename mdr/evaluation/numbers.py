@@ -197,14 +197,15 @@ def write_samples(folder: str | os.PathLike, per_condition: int = 3, seed: int =
     return written
 
 
-def model_readers(model: str | None = None, precision: str = "int8") -> tuple[Reader, Reader]:
-    """The recognizer and the baseline, both on the same ONNX file."""
+def model_readers(model: str | None = None, precision: str = "int8",
+                  knobs: Iterable[tuple[str, object]] = ()) -> tuple[Reader, Reader]:
+    """The recognizer (with ``knobs`` set, name and value) and the baseline, both on the same ONNX file."""
     from mdr.recognition.baseline import BaselineRecognizer
     from mdr.recognition.config import RecognizerConfig
     from mdr.recognition.recognizer import Recognizer
     from mdr.models.registry import active_model_name, onnx_path
 
-    recognizer = Recognizer(model=model, config=RecognizerConfig(precision=precision))
+    recognizer = Recognizer(model=model, config=RecognizerConfig(**{"precision": precision, **dict(knobs)}))
     baseline = BaselineRecognizer(onnx_path(model or active_model_name(), precision))
     return (lambda image: recognizer.recognize(image).number), baseline.recognize
 

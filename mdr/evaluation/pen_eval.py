@@ -37,6 +37,8 @@ class PenEvalSettings:
     model: str | None = None
     precision: str = "int8"
     conditions: tuple[str, ...] = tuple(PEN_CONDITIONS)
+    knobs: tuple[tuple[str, object], ...] = ()
+    """Recognizer settings other than the defaults, (name, value) (``--set``)."""
 
 
 @dataclass
@@ -64,7 +66,7 @@ def run_pen_eval(settings: PenEvalSettings, readers: tuple[Reader, Reader] | Non
     from mdr.data.pen import cached_pen
 
     bank = pen_bank(settings.data, settings.writers, settings.split_seed, settings.validation_fraction)
-    recognizer, baseline = readers or model_readers(settings.model, settings.precision)
+    recognizer, baseline = readers or model_readers(settings.model, settings.precision, settings.knobs)
     sets = [(condition, make_pen_set(condition, settings.n, settings.seed, bank)) for condition in settings.conditions]
     pairs = [t for condition, samples in sets for s in samples for t in s.touching
              if PEN_CONDITIONS[condition].touching]
@@ -101,7 +103,8 @@ def to_markdown(report: PenEvalReport) -> str:
            f"validation writers (share {s.validation_fraction:g}) of the split (seed {s.split_seed})"
            if s.writers == "validation" else f"{s.writers} writers of the split (seed {s.split_seed})")
     lines += ["", f"{report.writers} {who} of `{Path(report.source).name}`, one writer per number; "
-                  f"seed {s.seed}; model `{report.model_name}` ({s.precision}). exact: whole number right "
+                  f"seed {s.seed}; model `{report.model_name}` ({s.precision})"
+                  + "".join(f"; {name}={value}" for name, value in s.knobs) + ". exact: whole number right "
                   "(line breaks included); length: as many digits as written; digits: per-digit accuracy "
                   "over the readings of the right length."]
     if report.touching_share is not None:
