@@ -203,3 +203,19 @@ def test_thick_brush_on_a_small_digit_is_thinned_to_mnist_stroke():
     coverage = [float(f.sum()) for f in finals]
     assert coverage[1] < 1.6 * coverage[0]
     assert finals[1][13:15, 13:15].max() < 0.5
+
+
+def test_thinning_a_thick_brush_keeps_a_thin_tail_drawn_beside_it():
+    import cv2
+
+    from mdr.recognition.normalize import adjust_stroke
+
+    mask = np.zeros((100, 76), np.uint8)
+    cv2.circle(mask, (38, 32), 22, 255, 24)             # a thick 0 (5 px wide in MNIST's 20 px box) ...
+    cv2.line(mask, (38, 60), (38, 99), 255, 2)            # ... with a hairline tail below it
+    adjusted = adjust_stroke(mask, 24.0, CONFIG)
+    h, w = adjusted.shape
+    tail = adjusted[int(h * 0.75):int(h * 0.95), :]       # the tail's rows, in the adjusted frame
+    assert tail.max() == 255, "the hairline vanished with the thinning"
+    ring = adjusted[: int(h * 0.55), :]
+    assert 0 < np.count_nonzero(ring) < 0.75 * np.count_nonzero(cv2.resize(mask, (w, h))[: int(h * 0.55), :])

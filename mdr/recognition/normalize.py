@@ -24,6 +24,9 @@ CANONICAL = 80
 """Stroke changes happen with the digit's longer side at this many pixels."""
 STROKE_TOLERANCE = (0.65, 1.5)
 """Stroke widths within these factors of the target are left as drawn."""
+SKELETON_LEVEL = 64
+"""Grey level (of 255) at which a half-resolution pixel counts as ink for thinning: a stroke one
+pixel wide at full resolution still covers half of it."""
 
 
 def _disk(diameter: float) -> np.ndarray:
@@ -42,6 +45,16 @@ def _to_canonical(mask: np.ndarray) -> tuple[np.ndarray, float]:
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     resized = cv2.resize(mask, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     return cv2.threshold(resized, 127, 255, cv2.THRESH_BINARY)[1], scale
+
+
+def _coarse_skeleton(canonical: np.ndarray) -> np.ndarray:
+    """The mask's skeleton (0/255, the mask's size), thinned at half the resolution: thinning
+    costs in proportion to the pixels, and the skeleton is re-drawn with a brush several pixels
+    wide, so a two-pixel step in where it runs does not show in the 28x28 input."""
+    h, w = canonical.shape
+    half = cv2.resize(canonical, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
+    thin = skeletonize(half >= SKELETON_LEVEL).astype(np.uint8) * 255
+    return cv2.resize(thin, (w, h), interpolation=cv2.INTER_NEAREST)
 
 
 def adjust_stroke(mask: np.ndarray, stroke_width: float, config: RecognizerConfig) -> np.ndarray:
@@ -63,8 +76,7 @@ def adjust_stroke(mask: np.ndarray, stroke_width: float, config: RecognizerConfi
         padded = cv2.copyMakeBorder(canonical, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
         dist = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
         core = ((dist > (current - target) / 2) * 255).astype(np.uint8)
-        skeleton = skeletonize(canonical > 0).astype(np.uint8) * 255
-        return cv2.max(core, cv2.dilate(skeleton, _disk(target)))
+        return cv2.max(core, cv2.dilate(_coarse_skeleton(canonical), _disk(target)))
     current = stroke_width * CANONICAL / max(h, w)
     return cv2.dilate(canonical, _disk(max(1.0, target - current)))
 
