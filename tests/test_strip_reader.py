@@ -118,6 +118,46 @@ def test_a_short_training_run_learns_and_its_onnx_export_matches_torch(tmp_path)
     assert got.shape == expected.shape and np.abs(got - expected).max() < 0.1
 
 
+def test_a_reader_with_two_frames_per_four_columns_trains_exports_and_is_read_at_its_own_stride(tmp_path):
+    import torch
+
+    from mdr.training.strip_reader import StripNet, StripTrainConfig, export_strip_reader, train_strip_reader
+    from mdr.training.strips import StripMix, make_strips
+
+    assert StripNet(frame_stride=2)(torch.zeros(1, 1, STRIP_HEIGHT, 64)).shape == (1, 32, CLASSES)
+    assert StripNet()(torch.zeros(1, 1, STRIP_HEIGHT, 64)).shape == (1, 16, CLASSES)
+    config = StripTrainConfig(mix=StripMix(numbers=300, seed=5), epochs=2, threads=1, frame_stride=2)
+    result = train_strip_reader(config)
+    assert np.mean(result.losses[-10:]) < np.mean(result.losses[:10]), result.losses
+    check, _, _ = make_strips(StripMix(numbers=20, seed=6))
+    assert export_strip_reader(result.model, tmp_path / "strip.onnx", check) < 1e-3
+    reader = StripReader(tmp_path / "strip.onnx")
+    assert reader.stride == 2
+    widths = [s.shape[1] for s in check[:3]]
+    frames = reader.frame_probabilities_batched([s.astype(np.float32) / 255 for s in check[:3]])
+    assert [len(f) for f in frames] == [w // 2 for w in widths]
+    # Frame k covers strip columns around (k + 0.5) * 2: the last frame lies near the strip's right end.
+    reading = reader.read(np.full((28, widths[0] - 2 * STRIP_PAD), 255, np.uint8))
+    assert reading.stride == 2
+    assert abs(reading.part_x(len(reading.frame_probabilities) - 1) - (widths[0] - 2 * STRIP_PAD)) <= 2
+
+
+def test_a_reader_of_another_frame_rate_is_refused_in_words(tmp_path):
+    import torch
+    from torch import nn
+
+    class EveryEighthColumn(nn.Module):
+        def forward(self, x):
+            return torch.zeros(x.shape[0], x.shape[3] // 8, CLASSES) + x.mean()
+
+    path = tmp_path / "strip.onnx"
+    torch.onnx.export(EveryEighthColumn(), (torch.zeros(1, 1, STRIP_HEIGHT, 64),), str(path), dynamo=False,
+                      input_names=["strip"], output_names=["frames"],
+                      dynamic_axes={"strip": {0: "batch", 3: "width"}, "frames": {0: "batch", 1: "frames"}})
+    with pytest.raises(ModelError, match="8 frames for 64 columns"):
+        StripReader(path)
+
+
 # --- the registered model with a strip reader ----------------------------------------
 
 
@@ -312,7 +352,8 @@ def test_the_cards_command_makes_the_same_strip_config_again_validation_writers_
     from mdr.training.strip_config import StripTrainConfig
 
     config = StripTrainConfig()
-    config = replace(config, epochs=3, mix=replace(config.mix, numbers=500, pen_validation=0.2, pen_variation=0.5))
+    config = replace(config, epochs=3, frame_stride=2,
+                     mix=replace(config.mix, numbers=500, pen_validation=0.2, pen_variation=0.5))
     words = shlex.split(strip_command("again", "mnist-cnn", config, activate=False))
-    assert "--pen-validation" in words and "--pen-variation" in words
+    assert "--pen-validation" in words and "--pen-variation" in words and "--frame-stride" in words
     assert config_from_args(build_parser().parse_args(words[3:])) == config

@@ -70,6 +70,11 @@ def strip_section(start_run) -> None:
                                     help="Each pen number is re-slanted, turned and widened at random, as "
                                          "other people would write the same digits (1: up to a 17 degree "
                                          "lean, 6 degrees of turn, 20% wider or narrower). 0: as written.")
+        frames = extra[2].selectbox("Frames: one per", (4, 2), index=(4, 2).index(defaults.frame_stride),
+                                    format_func=lambda s: f"{s} strip columns", key="strip_frame_stride",
+                                    help="How finely the reader reads along the strip. 2 columns give twice "
+                                         "the frames: room for narrow digits side by side (11, 71) that 4 "
+                                         "columns may read as one.")
         second = st.columns([2, 1, 1], vertical_alignment="bottom")
         name = second[0].text_input("Name of the new model", value=f"{base}-strips", key=f"strip_name_{base}",
                                     help=f"'{base}' keeps serving until the new model is activated; an existing "
@@ -86,7 +91,7 @@ def strip_section(start_run) -> None:
     config = StripTrainConfig(mix=StripMix(numbers=int(numbers), touching_share=float(touching),
                                            mnist_share=float(mnist), pen_validation=float(validation),
                                            pen_variation=float(variation)),
-                              epochs=int(epochs))
+                              epochs=int(epochs), frame_stride=int(frames))
     start_run(config, name.strip(), activate, measure=False, base=base)
 
 

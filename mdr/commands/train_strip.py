@@ -31,6 +31,9 @@ def register(subparsers) -> None:
     parser.add_argument("--lr", type=float, default=None, help="peak learning rate (default: 0.002)")
     parser.add_argument("--width-jitter", type=float, default=None,
                         help="strips stretched or squeezed in width by up to this share (default: 0.12)")
+    parser.add_argument("--frame-stride", type=int, choices=(4, 2), default=None,
+                        help="strip columns per output frame: 2 gives twice the frames, room for narrow "
+                             "digits side by side such as 11 (default: 4)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the network and its batches (default: 1)")
     parser.add_argument("--data-seed", type=int, default=None, help="seed of the composed numbers (default: 0)")
     parser.add_argument("--pen-split-seed", type=int, default=None, help="seed of the writer split (default: 0)")
@@ -70,6 +73,7 @@ def config_from_args(args: argparse.Namespace):
                                      "pen_data": args.pen_data}.items() if v is not None}
     changes = {k: v for k, v in {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
                                  "width_jitter": args.width_jitter, "seed": args.seed,
+                                 "frame_stride": args.frame_stride,
                                  "threads": args.threads}.items() if v is not None}
     return replace(config, mix=replace(mix, **mix_changes), **changes)
 

@@ -37,6 +37,8 @@ def strip_command(name: str, base: str, config, activate: bool) -> str:
              f"--mnist-share {mix.mnist_share}", f"--min-single-aspect {mix.min_single_aspect}", f"--epochs {config.epochs}", f"--batch-size {config.batch_size}",
              f"--lr {config.lr}", f"--width-jitter {config.width_jitter}", f"--seed {config.seed}",
              f"--data-seed {mix.seed}", f"--pen-split-seed {mix.pen_split_seed}"]
+    if config.frame_stride != 4:
+        parts.append(f"--frame-stride {config.frame_stride}")
     if mix.pen_validation:
         parts.append(f"--pen-validation {mix.pen_validation}")
     if mix.pen_variation:
@@ -80,7 +82,7 @@ def train_strip_and_publish(config, name: str, base: str | None = None, activate
     ``(result, card)``; a stopped run registers nothing (card None)."""
     import torch
 
-    from mdr.training.strip_reader import (StripNet, export_strip_reader, quantize_strip_reader,
+    from mdr.training.strip_reader import (export_strip_reader, quantize_strip_reader,
                                            train_strip_reader)
     from mdr.training.strips import StripMix, make_strips
 
@@ -120,7 +122,7 @@ def train_strip_and_publish(config, name: str, base: str | None = None, activate
             "command": strip_command(name, base, config, activate),
             "config": config.to_dict(),
             "data": result.data,
-            "architecture": {"name": "strip-cnn", "description": StripNet.description,
+            "architecture": {"name": "strip-cnn", "description": result.model.description,
                              "parameters": sum(p.numel() for p in result.model.parameters())},
             "val_string_accuracy": result.val_accuracy,
             "val_strips": result.val_size,

@@ -201,7 +201,7 @@ class _Run:
         with self.stage("strip"):
             strips = [strip_input(parts[k].mask, s["stroke_width"]) for k in todo]
             for k, frames in zip(todo, reader.frame_probabilities_batched(strips)):
-                known[id(parts[k])] = greedy_decode(frames)
+                known[id(parts[k])] = greedy_decode(frames, stride=reader.stride)
             for k in asked:
                 reading = known[id(parts[k])]
                 if len(reading.digits) != 1:
@@ -319,7 +319,7 @@ class _Run:
         with self.stage("strip"):
             strips = [strip_input(p.mask, s["stroke_width"]) for p in asked]
             frames = reader.frame_probabilities(strips)
-            readings = [greedy_decode(f, (strip.shape[1] - 2 * STRIP_PAD) / max(1, p.box[2]))
+            readings = [greedy_decode(f, (strip.shape[1] - 2 * STRIP_PAD) / max(1, p.box[2]), reader.stride)
                         for p, strip, f in zip(asked, strips, frames)]
         result = [p for p in parts if not any(p is q for q in asked)]
         cache = s["read_whole"]

@@ -22,7 +22,9 @@ STRIP_HEIGHT = 32
 STRIP_PAD = 2
 """Empty rows above and below the ink (and columns either side)."""
 STRIP_STRIDE = 4
-"""Input columns per output frame."""
+"""Input columns per output frame of the first readers; a reader may give one frame per
+``FRAME_STRIDES`` columns (read from the file: frames of a 64-column probe)."""
+FRAME_STRIDES = (4, 2)
 MAX_STRIP_WIDTH = 512
 """Wider inputs are squeezed to this width: no part of a drawing holds more than ~12 digits."""
 BLANK = 10
@@ -58,9 +60,9 @@ def strip_input(mask: np.ndarray, stroke_width: float = 0.0) -> np.ndarray:
     return out
 
 
-def frames_for(width: int) -> int:
+def frames_for(width: int, stride: int = STRIP_STRIDE) -> int:
     """Output frames of an input ``width`` columns wide."""
-    return width // STRIP_STRIDE
+    return width // stride
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ class StripReading:
     """(frames, 11): digits 0-9 and the blank, per frame."""
     scale: float
     """Strip pixels per part pixel (frame k covers part columns around (k + 0.5) * stride / scale - pad)."""
+    stride: int = STRIP_STRIDE
+    """Strip columns per frame of the reader that read it."""
 
     @property
     def text(self) -> str:
@@ -98,10 +102,10 @@ class StripReading:
 
     def part_x(self, frame: float) -> float:
         """Column of the part at the centre of ``frame``."""
-        return ((frame + 0.5) * STRIP_STRIDE - STRIP_PAD) / self.scale
+        return ((frame + 0.5) * self.stride - STRIP_PAD) / self.scale
 
 
-def greedy_decode(probabilities: np.ndarray, scale: float = 1.0) -> StripReading:
+def greedy_decode(probabilities: np.ndarray, scale: float = 1.0, stride: int = STRIP_STRIDE) -> StripReading:
     """Best class per frame; runs of one digit are one digit, blanks separate repeats."""
     best = probabilities.argmax(axis=1)
     digits: list[StripDigit] = []
@@ -117,7 +121,7 @@ def greedy_decode(probabilities: np.ndarray, scale: float = 1.0) -> StripReading
             start = None
         if start is None and cls != BLANK and k < len(best):
             start = k
-    return StripReading(tuple(digits), probabilities, scale)
+    return StripReading(tuple(digits), probabilities, scale, stride)
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -143,6 +147,12 @@ class StripReader:
         if probe.ndim != 3 or probe.shape[2] != CLASSES:
             raise ModelError(f"The strip reader {self.path.name} gives {probe.shape} outputs; "
                              f"it should give [N, frames, {CLASSES}].")
+        strides = {64 // s: s for s in FRAME_STRIDES}
+        if probe.shape[1] not in strides:
+            raise ModelError(f"The strip reader {self.path.name} gives {probe.shape[1]} frames for 64 columns; "
+                             f"a reader gives one frame per {' or '.join(map(str, FRAME_STRIDES))} columns.")
+        self.stride = strides[probe.shape[1]]
+        """Strip columns per output frame."""
 
     def frame_probabilities(self, strips: list[np.ndarray]) -> list[np.ndarray]:
         """(frames, 11) probabilities for each (32, W) input, one model call per input
@@ -164,12 +174,12 @@ class StripReader:
         for k, strip in enumerate(strips):
             batch[k, 0, :, :strip.shape[1]] = strip
         logits = self.session.run(None, {self.input_name: batch})[0].astype(np.float32)
-        return [_softmax(logits[k, :frames_for(strip.shape[1])]) for k, strip in enumerate(strips)]
+        return [_softmax(logits[k, :frames_for(strip.shape[1], self.stride)]) for k, strip in enumerate(strips)]
 
     def read(self, mask: np.ndarray, stroke_width: float = 0.0) -> StripReading:
         strip = strip_input(mask, stroke_width)
         probabilities = self.frame_probabilities([strip])[0]
-        return greedy_decode(probabilities, (STRIP_HEIGHT - 2 * STRIP_PAD) / max(1, mask.shape[0]))
+        return greedy_decode(probabilities, (STRIP_HEIGHT - 2 * STRIP_PAD) / max(1, mask.shape[0]), self.stride)
 
 
 _READERS: dict[tuple[str, int, int], StripReader] = {}

@@ -18,6 +18,8 @@ class StripTrainConfig:
     width_jitter: float = 0.12
     """Strips are stretched or squeezed in width by up to this share (people write narrow and wide)."""
     val_share: float = 0.05
+    frame_stride: int = 4
+    """Strip columns per output frame: 4, or 2 for twice the frames (room for two narrow 1s)."""
     seed: int = 1
     device: str = "auto"
     threads: int = 0
@@ -46,5 +48,7 @@ class StripTrainConfig:
             raise ValueError("width_jitter is a share of a strip's width: from 0 to below 1.")
         if not 0 <= self.val_share < 1:
             raise ValueError("val_share is a share of the strips held out: from 0 to below 1.")
+        if self.frame_stride not in (2, 4):
+            raise ValueError("frame_stride is 4 or 2 strip columns per frame.")
         if self.threads < 0:
             raise ValueError("threads must be 0 (torch's default) or more.")

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mdr.recognition.strip import BLANK, CLASSES, STRIP_HEIGHT, STRIP_STRIDE
+from mdr.recognition.strip import BLANK, CLASSES, FRAME_STRIDES, STRIP_HEIGHT, STRIP_STRIDE
 from mdr.training.loop import Progress, choose_device, seed_everything
 from mdr.training.strip_config import StripTrainConfig  # noqa: F401 (its home was here)
 from mdr.training.strips import make_strips
@@ -26,31 +26,44 @@ def conv_bn(cin: int, cout: int, kernel=3, padding=1) -> nn.Sequential:
 
 
 class StripNet(nn.Module):
-    """32 x W ink -> W/4 frames x 11 classes (ten digits and the CTC blank)."""
+    """32 x W ink -> W/4 (or W/2) frames x 11 classes (ten digits and the CTC blank)."""
 
     description = ("[conv3x3-BN-ReLU 32, maxpool 2] [conv3x3 48, maxpool 2] [conv3x3 64, maxpool 2x1] "
                    "[conv3x3 96, maxpool 2x1] conv 2x3 96, conv 1x5 96, dropout, conv 1x1 11: one frame per 4 columns")
 
-    def __init__(self, dropout: float = 0.2):
+    def __init__(self, dropout: float = 0.2, frame_stride: int = STRIP_STRIDE):
         super().__init__()
+        if frame_stride not in FRAME_STRIDES:
+            raise ValueError(f"frame_stride is {' or '.join(map(str, FRAME_STRIDES))} columns per frame, "
+                             f"not {frame_stride}.")
+        self.frame_stride = frame_stride
+        # Two frames per 4 columns give a narrow digit (a 1 is 1-2 bands of 4 columns) room for
+        # "1, blank, 1": the features are made at W/4 and doubled before the last two layers.
+        finer = [nn.Upsample(scale_factor=(1, STRIP_STRIDE // frame_stride), mode="nearest")] \
+            if frame_stride != STRIP_STRIDE else []
+        if finer:
+            self.description = self.description.replace(
+                "conv 1x5 96", "upsample x2 in width, conv 1x5 96").replace("per 4 columns", "per 2 columns")
         self.features = nn.Sequential(
             conv_bn(1, 32), nn.MaxPool2d(2),                 # 16 x W/2
             conv_bn(32, 48), nn.MaxPool2d(2),                # 8 x W/4
             conv_bn(48, 64), nn.MaxPool2d((2, 1)),           # 4 x W/4
             conv_bn(64, 96), nn.MaxPool2d((2, 1)),           # 2 x W/4
             conv_bn(96, 96, (2, 3), (0, 1)),                 # 1 x W/4
+            *finer,                                          # 1 x W/stride
             conv_bn(96, 96, (1, 5), (0, 2)),
             nn.Dropout(dropout),
             nn.Conv2d(96, CLASSES, 1),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, 1, 32, W) -> logits (N, W/4, 11)."""
+        """(N, 1, 32, W) -> logits (N, W/stride, 11)."""
         return self.features(x).squeeze(2).permute(0, 2, 1)
 
 
 def _batch(strips: list[np.ndarray], texts: list[str], order: np.ndarray, rng: np.random.Generator,
-           jitter: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+           jitter: float, frame_stride: int = STRIP_STRIDE) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor,
+                                                                     torch.Tensor]:
     import cv2
     images = []
     for k in order:
@@ -66,7 +79,7 @@ def _batch(strips: list[np.ndarray], texts: list[str], order: np.ndarray, rng: n
         x[n, 0, :, :image.shape[1]] = image / 255.0
     targets = torch.tensor([int(c) for k in order for c in texts[k]], dtype=torch.long)
     target_lengths = torch.tensor([len(texts[k]) for k in order], dtype=torch.long)
-    input_lengths = torch.tensor([i.shape[1] // STRIP_STRIDE for i in images], dtype=torch.long)
+    input_lengths = torch.tensor([i.shape[1] // frame_stride for i in images], dtype=torch.long)
     return torch.from_numpy(x), targets, input_lengths, target_lengths
 
 
@@ -97,7 +110,8 @@ def string_accuracy(model: nn.Module, strips: list[np.ndarray], texts: list[str]
     with torch.no_grad():
         for k in range(0, len(strips), 128):
             order = np.arange(k, min(k + 128, len(strips)))
-            x, _, lengths, _ = _batch(strips, texts, order, np.random.default_rng(0), 0.0)
+            x, _, lengths, _ = _batch(strips, texts, order, np.random.default_rng(0), 0.0,
+                                      getattr(model, "frame_stride", STRIP_STRIDE))
             logits = model(x.to(device)).cpu().numpy()
             right += sum(decode_logits(logits[n], int(lengths[n])) == texts[order[n]] for n in range(len(order)))
     return right / max(1, len(strips))
@@ -128,7 +142,7 @@ def train_strip_reader(config: StripTrainConfig, on_progress: Callable[[Progress
     if not strips and not summary.get("stopped"):
         raise ValueError("No training strip could be cut from the composed numbers; compose more numbers.")
     if summary.get("stopped"):
-        return StripTrainResult(StripNet().eval(), config, summary, 0.0, 0, [], time.time() - started,
+        return StripTrainResult(StripNet(frame_stride=config.frame_stride).eval(), config, summary, 0.0, 0, [], time.time() - started,
                                 str(device), 0, True)
     rng = np.random.default_rng(config.seed)
     order = rng.permutation(len(strips))
@@ -137,7 +151,7 @@ def train_strip_reader(config: StripTrainConfig, on_progress: Callable[[Progress
     train_idx = order[n_val:]
     train_strips = [strips[k] for k in train_idx]
     train_texts = [texts[k] for k in train_idx]
-    model = StripNet().to(device)
+    model = StripNet(frame_stride=config.frame_stride).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = -(-len(train_strips) // config.batch_size)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.lr, total_steps=config.epochs * steps_per_epoch)
@@ -153,7 +167,7 @@ def train_strip_reader(config: StripTrainConfig, on_progress: Callable[[Progress
         model.train()
         for batch in _batches(len(train_strips), train_strips, config.batch_size, rng):
             x, targets, input_lengths, target_lengths = _batch(train_strips, train_texts, batch, rng,
-                                                               config.width_jitter)
+                                                               config.width_jitter, config.frame_stride)
             logits = model(x.to(device))
             log_probs = F.log_softmax(logits, dim=2).permute(1, 0, 2)  # T, N, C
             loss = ctc(log_probs, targets, input_lengths, target_lengths)
@@ -195,7 +209,7 @@ class _StripCalibration:
 
 
 def export_strip_reader(model: nn.Module, path, check_strips: list[np.ndarray], tolerance: float = 1e-3) -> float:
-    """Write the reader as ONNX (input "strip" [N, 1, 32, W], output "frames" [N, W/4, 11],
+    """Write the reader as ONNX (input "strip" [N, 1, 32, W], output "frames" [N, W/stride, 11],
     batch and width dynamic) after checking it against torch on ``check_strips``; returns the
     largest logit difference."""
     import io
