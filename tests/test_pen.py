@@ -258,11 +258,12 @@ def test_pen_eval_reads_with_recognizer_settings_and_records_them():
 
 
 @pytest.mark.parametrize("setting, message", [
-    ("colour=red", "'colour' is not a recognizer setting"),
+    ("colour=red", "Unknown knob 'colour'"),
     ("split_sensitivity", "is not KNOB=VALUE"),
-    ("split_sensitivity=high", "split_sensitivity is a number, not 'high'"),
-    ("use_reject=maybe", "use_reject is true or false"),
-    ("binarization=magic", "binarization is one of otsu, fixed, adaptive"),
+    ("split_sensitivity=high", "The knob 'split_sensitivity' is invalid: input should be a valid number"),
+    ("use_reject=maybe", "The knob 'use_reject' is invalid: input should be a valid boolean"),
+    ("binarization=magic", "The knob 'binarization' is invalid: input should be 'otsu', 'fixed' or 'adaptive'"),
+    ("strip_agreement=50", "The knob 'strip_agreement' is invalid: input should be less than or equal to 10"),
     ("precision=fp32", "with --precision"),
 ])
 def test_pen_eval_refuses_a_setting_it_cannot_apply(setting, message):

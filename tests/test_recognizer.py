@@ -152,15 +152,18 @@ def test_a_rewritten_model_file_gets_a_new_session(tmp_path, monkeypatch):
     assert first.predict_proba(batch).shape == third.predict_proba(batch).shape == (1, 10)
 
 
-def test_a_setting_given_as_text_takes_the_type_of_its_knob():
-    from mdr.recognition.config import RecognizerConfig, parse_setting
+def test_a_setting_given_as_text_takes_the_type_of_its_knob_within_the_apis_bounds():
+    import argparse
 
-    assert parse_setting("work_max_side=800") == ("work_max_side", 800)
-    assert parse_setting(" strip_agreement = 2 ") == ("strip_agreement", 2.0)
-    assert parse_setting("normalize_stroke=ON") == ("normalize_stroke", True)
-    assert parse_setting("use_reject=0") == ("use_reject", False)
-    assert parse_setting("binarization=adaptive") == ("binarization", "adaptive")
-    assert RecognizerConfig(**dict([parse_setting("strip_agreement=2")])).strip_agreement == 2.0
-    for bad in ("work_max_side=8.5", "strip_agreement=inf", "=1", "nothing=1"):
-        with pytest.raises(ValueError):
-            parse_setting(bad)
+    from mdr.commands.options import recognizer_setting
+    from mdr.recognition.config import RecognizerConfig
+
+    assert recognizer_setting("work_max_side=800") == ("work_max_side", 800)
+    assert recognizer_setting(" strip_agreement = 2 ") == ("strip_agreement", 2.0)
+    assert recognizer_setting("normalize_stroke=ON") == ("normalize_stroke", True)
+    assert recognizer_setting("use_reject=0") == ("use_reject", False)
+    assert recognizer_setting("binarization=adaptive") == ("binarization", "adaptive")
+    assert RecognizerConfig(**dict([recognizer_setting("strip_agreement=2")])).strip_agreement == 2.0
+    for bad in ("work_max_side=8.5", "strip_agreement=inf", "strip_agreement=50", "=1", "nothing=1"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            recognizer_setting(bad)

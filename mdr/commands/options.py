@@ -34,16 +34,21 @@ def positive_int(text: str) -> int:
 
 
 def recognizer_setting(text: str) -> tuple[str, object]:
-    """An argparse type: one ``--set KNOB=VALUE`` (precision has its own option)."""
-    from mdr.recognition.config import parse_setting
+    """An argparse type: one ``--set KNOB=VALUE``, read as the HTTP API reads a query parameter
+    (the knob's own type, within the bounds in ``mdr/serve/knobs.json``); precision has its own option."""
+    from mdr.serve.errors import ApiError
+    from mdr.serve.knobs import parse_query_knobs
 
-    try:
-        name, value = parse_setting(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
+    name, equals, raw = (t.strip() for t in text.partition("="))
+    if not equals or not name:
+        raise argparse.ArgumentTypeError(f"'{text}' is not KNOB=VALUE (for example strip_second_opinion=0.5)")
     if name == "precision":
         raise argparse.ArgumentTypeError("set the precision with --precision")
-    return name, value
+    try:
+        knobs = parse_query_knobs([(name, raw)])
+    except ApiError as e:
+        raise argparse.ArgumentTypeError(e.message) from None
+    return name, getattr(knobs, name)
 
 
 def add_reader_options(parser: argparse.ArgumentParser, conditions: list[str], unit: str) -> None:

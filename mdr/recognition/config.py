@@ -5,9 +5,8 @@ Pages, the CLI and tests build a :class:`RecognizerConfig` (or change one with
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field, fields
-from typing import Literal, get_args, get_origin, get_type_hints
+from dataclasses import dataclass, fields
+from typing import Literal
 
 Binarization = Literal["otsu", "fixed", "adaptive"]
 Precision = Literal["int8", "fp32"]
@@ -100,33 +99,3 @@ class RecognizerConfig:
 
 
 DEFAULT_CONFIG = RecognizerConfig()
-
-
-_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
-
-
-def parse_setting(text: str) -> tuple[str, bool | int | float | str]:
-    """One knob set on a command line as ``name=value``, the value in the knob's own type, so an
-    evaluation can be run with other settings without code. ValueError, in words, for anything else."""
-    name, equals, raw = (t.strip() for t in text.partition("="))
-    kinds = get_type_hints(RecognizerConfig)
-    if not equals or not name:
-        raise ValueError(f"'{text}' is not KNOB=VALUE (for example strip_second_opinion=0.5)")
-    if name not in kinds:
-        raise ValueError(f"'{name}' is not a recognizer setting; the settings are: {', '.join(kinds)}")
-    kind = kinds[name]
-    if kind is bool:
-        if raw.lower() not in _TRUE + _FALSE:
-            raise ValueError(f"{name} is true or false, not '{raw}'")
-        return name, raw.lower() in _TRUE
-    if get_origin(kind) is Literal:
-        if raw not in get_args(kind):
-            raise ValueError(f"{name} is one of {', '.join(get_args(kind))}, not '{raw}'")
-        return name, raw
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ValueError(f"{name} is a {'whole ' if kind is int else ''}number, not '{raw}'") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, not '{raw}'")
-    return name, value
