@@ -162,6 +162,20 @@ def test_a_reader_of_another_frame_rate_is_refused_in_words(tmp_path):
 
 
 @needs_strip_model
+def test_the_strip_readers_last_columns_are_read_as_in_training_not_cut_off():
+    reader = StripReader(ROOT / "models" / STRIP_MODEL / "strip.int8.onnx")
+    blank = np.zeros((STRIP_HEIGHT, 63), np.float32)          # 63 columns: 3 past the last whole band of 4
+    inked = blank.copy()
+    inked[STRIP_PAD:-STRIP_PAD, 60:63] = 1.0                  # ink only in those 3 columns
+    seen, nothing = reader.frame_probabilities([inked])[0], reader.frame_probabilities([blank])[0]
+    assert seen.shape == nothing.shape == (15, CLASSES)
+    assert np.abs(seen - nothing).max() > 0.05, "the ink in the last columns never reached the reader"
+    # ...read as a training strip is: padded with blank columns to the next whole band, not cut there.
+    band = reader.frame_probabilities([np.pad(inked, ((0, 0), (0, 1)))])[0]
+    assert np.abs(seen - band[:len(seen)]).max() < 1e-5
+
+
+@needs_strip_model
 def test_touching_pen_digits_read_as_two_digits_with_the_strip_reader():
     from mdr.recognition.recognizer import Recognizer
 

@@ -155,17 +155,15 @@ class StripReader:
         """Strip columns per output frame."""
 
     def frame_probabilities(self, strips: list[np.ndarray]) -> list[np.ndarray]:
-        """(frames, 11) probabilities for each (32, W) input, one model call per input
-        (inputs of different widths are not padded: padding would change the frames)."""
-        out = []
-        for strip in strips:
-            logits = self.session.run(None, {self.input_name: strip[None, None].astype(np.float32)})[0][0]
-            out.append(_softmax(logits.astype(np.float32)))
-        return out
+        """(frames, 11) probabilities for each (32, W) input, one model call per input (inputs of
+        different widths are not padded to each other: padding would change the frames). Each is
+        padded on the right to whole 4-column bands, as in training: cut there, it lost up to 3
+        columns of its last digit, and a 1 at the end of a touching number went unread."""
+        return [self.frame_probabilities_batched([strip])[0] for strip in strips]
 
     def frame_probabilities_batched(self, strips: list[np.ndarray]) -> list[np.ndarray]:
-        """As :meth:`frame_probabilities`, in one model call: the inputs are padded with empty
-        columns to the widest (as in training batches), and each keeps only its own frames."""
+        """(frames, 11) probabilities for each input, all in one model call: the inputs are padded
+        with empty columns to the widest (as in training batches), and each keeps only its own frames."""
         if not strips:
             return []
         width = max(s.shape[1] for s in strips)
