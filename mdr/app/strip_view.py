@@ -15,6 +15,7 @@ from mdr.app import jobs
 from mdr.app.model_card import duration, human_bytes, percent
 from mdr.data.pen import MAX_PEN_VARIATION, MAX_VALIDATION_FRACTION
 from mdr.models import registry
+from mdr.recognition.strip import FRAME_STRIDES
 
 VALIDATION_HELP = ("Also kept out of training, besides the evaluation writers: a share of all pen writers, so that "
                    "two settings can be compared on writers neither model saw (`python -m mdr pen-eval --writers "
@@ -70,7 +71,7 @@ def strip_section(start_run) -> None:
                                     help="Each pen number is re-slanted, turned and widened at random, as "
                                          "other people would write the same digits (1: up to a 17 degree "
                                          "lean, 6 degrees of turn, 20% wider or narrower). 0: as written.")
-        frames = extra[2].selectbox("Frames: one per", (4, 2), index=(4, 2).index(defaults.frame_stride),
+        frames = extra[2].selectbox("Frames: one per", FRAME_STRIDES, index=FRAME_STRIDES.index(defaults.frame_stride),
                                     format_func=lambda s: f"{s} strip columns", key="strip_frame_stride",
                                     help="How finely the reader reads along the strip. 2 columns give twice "
                                          "the frames: room for narrow digits side by side (11, 71) that 4 "

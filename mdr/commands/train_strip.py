@@ -31,6 +31,7 @@ def register(subparsers) -> None:
     parser.add_argument("--lr", type=float, default=None, help="peak learning rate (default: 0.002)")
     parser.add_argument("--width-jitter", type=float, default=None,
                         help="strips stretched or squeezed in width by up to this share (default: 0.12)")
+    # mdr.recognition.strip.FRAME_STRIDES, spelled out: importing it would load ONNX Runtime for every command.
     parser.add_argument("--frame-stride", type=int, choices=(4, 2), default=None,
                         help="strip columns per output frame: 2 gives twice the frames, room for narrow "
                              "digits side by side such as 11 (default: 4)")

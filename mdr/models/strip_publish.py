@@ -31,13 +31,15 @@ COPIED = [registry.CHECKPOINT, *registry.ONNX_FILES.values()]
 
 def strip_command(name: str, base: str, config, activate: bool) -> str:
     """The command line that makes this model again: every option spelled out."""
+    from mdr.recognition.strip import STRIP_STRIDE
+
     mix = config.mix
     parts = ["python -m mdr train-strip", f"--name {name}", f"--from-model {base}",
              f"--numbers {mix.numbers}", f"--touching-share {mix.touching_share}",
              f"--mnist-share {mix.mnist_share}", f"--min-single-aspect {mix.min_single_aspect}", f"--epochs {config.epochs}", f"--batch-size {config.batch_size}",
              f"--lr {config.lr}", f"--width-jitter {config.width_jitter}", f"--seed {config.seed}",
              f"--data-seed {mix.seed}", f"--pen-split-seed {mix.pen_split_seed}"]
-    if config.frame_stride != 4:
+    if config.frame_stride != STRIP_STRIDE:
         parts.append(f"--frame-stride {config.frame_stride}")
     if mix.pen_validation:
         parts.append(f"--pen-validation {mix.pen_validation}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from mdr.data.pen import check_validation_share, check_variation
+from mdr.recognition.strip import FRAME_STRIDES, STRIP_STRIDE
 from mdr.training.strips import StripMix
 
 
@@ -18,7 +19,7 @@ class StripTrainConfig:
     width_jitter: float = 0.12
     """Strips are stretched or squeezed in width by up to this share (people write narrow and wide)."""
     val_share: float = 0.05
-    frame_stride: int = 4
+    frame_stride: int = STRIP_STRIDE
     """Strip columns per output frame: 4, or 2 for twice the frames (room for two narrow 1s)."""
     seed: int = 1
     device: str = "auto"
@@ -48,7 +49,7 @@ class StripTrainConfig:
             raise ValueError("width_jitter is a share of a strip's width: from 0 to below 1.")
         if not 0 <= self.val_share < 1:
             raise ValueError("val_share is a share of the strips held out: from 0 to below 1.")
-        if self.frame_stride not in (2, 4):
-            raise ValueError("frame_stride is 4 or 2 strip columns per frame.")
+        if self.frame_stride not in FRAME_STRIDES:
+            raise ValueError(f"frame_stride is {' or '.join(map(str, FRAME_STRIDES))} strip columns per frame.")
         if self.threads < 0:
             raise ValueError("threads must be 0 (torch's default) or more.")
