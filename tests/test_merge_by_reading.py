@@ -24,9 +24,15 @@ def drawing(keys: list[str], gap: int = 30) -> np.ndarray:
     return canvas
 
 
+FIVE_BAR_OFF_RIGHT = [STROKES["5_lifted_bar"][0], [(0.65, -0.1), (1.6, -0.1)]]
+"""A 5 whose bar was lifted and drawn above and well to the right of its body: the two share
+under half their columns, too few for geometry alone to join them."""
+
+
 @pytest.fixture(autouse=True)
 def open_four(monkeypatch):
     monkeypatch.setitem(STROKES, "4_open", OPEN_FOUR)
+    monkeypatch.setitem(STROKES, "5_bar_off_right", FIVE_BAR_OFF_RIGHT)
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +51,14 @@ def test_an_open_four_whose_strokes_never_met_reads_as_one_four(recognizer, gap)
     result = recognizer.recognize(image)
     assert result.number == "741"
     assert (True, ) == tuple(j for j, why in joins(result) if "together a 4" in why)
+
+
+def test_a_five_whose_bar_floats_off_to_the_right_reads_as_one_five(recognizer):
+    image = drawing(["1", "5_bar_off_right", "7"], 70)
+    assert recognizer.recognize(image, replace(recognizer.config, merge_by_reading=0)).number != "157"
+    result = recognizer.recognize(image)
+    assert result.number == "157"
+    assert (True, ) == tuple(j for j, why in joins(result) if "together a 5" in why)
 
 
 def test_a_doubtful_stroke_beside_a_separate_digit_stays_apart(recognizer):

@@ -212,8 +212,9 @@ class _Run:
         return seconds
 
     def merge_by_reading(self, parts: list[Part]) -> list[Part]:
-        """Join neighbours that read as one digit together and not apart: close on one line, one
-        digit's width together (:func:`~mdr.recognition.segment.merge_by_reading_candidates`), one
+        """Join neighbours that read as one digit together and not apart: close on one line, or one
+        above the other sharing columns, one digit's size together
+        (:func:`~mdr.recognition.segment.merge_by_reading_candidates`), one
         of them doubtful to the classifier, and the two together read as one digit. An open 4 drawn
         as an L and a bar that never met reads as a doubtful 6 and a 1, and together as a sure 4;
         two separate digits together read as "not a single digit", so only a classifier with that

@@ -240,12 +240,16 @@ MERGE_READ_GAP = 0.5
 (an open 4 drawn as an L and a bar, a 5 whose flag was lifted); the classifier then decides."""
 MERGE_READ_SIZE = (1.1, 1.3)
 """...when together they are no wider and no taller than these many digit heights (one digit)."""
+MERGE_STACKED_WIDTH = 1.5
+"""Strokes one above the other may together be this many digit heights wide: a lifted bar of a 5
+often runs far to the right of its body."""
 
 
 def merge_by_reading_candidates(parts: list[Part], digit_height: float) -> list[tuple[int, int]]:
-    """Pairs of nearest neighbours (indices into ``parts``, left first) that geometry alone keeps
-    apart but that could be one digit: side by side on one line, a small gap, and together no
-    wider than a digit."""
+    """Pairs of parts (indices into ``parts``, left first) that geometry alone keeps apart but that
+    could be one digit, together no bigger than a digit: nearest neighbours side by side on one line
+    with a small gap, and strokes one above the other, sharing columns, that overlap too little to
+    be joined by geometry (a 5 whose bar was lifted and drawn off to one side)."""
     pairs = []
     order = sorted(range(len(parts)), key=lambda k: parts[k].box[0])
     for n, i in enumerate(order):
@@ -258,12 +262,26 @@ def merge_by_reading_candidates(parts: list[Part], digit_height: float) -> list[
             gap = b[0] - (a[0] + a[2])
             if gap > MERGE_READ_GAP * digit_height:
                 break  # the next part on this line is farther still
-            union = _union(a, b)
-            if union[2] > MERGE_READ_SIZE[0] * digit_height or union[3] > MERGE_READ_SIZE[1] * digit_height:
-                break
-            pairs.append((i, j))
+            if _fits_one_digit(a, b, digit_height):
+                pairs.append((i, j))
             break  # only the nearest neighbour on the line
+    for n, i in enumerate(order):
+        a = parts[i].box
+        for j in order[n + 1:]:
+            b = parts[j].box
+            if b[0] >= a[0] + a[2]:
+                break  # no shared column, nor with any part further right
+            vertical = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+            if vertical >= 0.5 * min(a[3], b[3]) or -vertical > MERGE_READ_GAP * digit_height:
+                continue  # side by side (asked above), or too far apart
+            if _fits_one_digit(a, b, digit_height, MERGE_STACKED_WIDTH) and (i, j) not in pairs:
+                pairs.append((i, j))
     return pairs
+
+
+def _fits_one_digit(a: Box, b: Box, digit_height: float, width: float = MERGE_READ_SIZE[0]) -> bool:
+    union = _union(a, b)
+    return union[2] <= width * digit_height and union[3] <= MERGE_READ_SIZE[1] * digit_height
 
 
 def typical_width(parts: list[Part]) -> float | None:
