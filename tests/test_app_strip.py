@@ -69,6 +69,8 @@ def test_the_form_starts_a_strip_run_with_the_chosen_values(models, no_run, monk
     at.slider(key="strip_mnist").set_value(0.2)
     at.slider(key="strip_validation").set_value(0.2)
     at.slider(key="strip_variation").set_value(0.75)
+    assert at.slider(key="strip_styles").value == 0.0
+    at.slider(key="strip_styles").set_value(0.3)
     assert at.selectbox(key="strip_frame_stride").value == 4
     at.selectbox(key="strip_frame_stride").set_value(2)
     at.number_input(key="strip_epochs").set_value(4)
@@ -79,6 +81,7 @@ def test_the_form_starts_a_strip_run_with_the_chosen_values(models, no_run, monk
     assert isinstance(config, StripTrainConfig)
     assert (config.mix.numbers, config.mix.touching_share, config.mix.mnist_share, config.epochs) == (3000, 0.5, 0.2, 4)
     assert (config.mix.pen_validation, config.mix.pen_variation, config.frame_stride) == (0.2, 0.75, 2)
+    assert config.mix.pen_styles == 0.3
     assert started["name"] == "copy-reads-touching" and started["base"] == "mnist-copy"
     assert started["activate"] and not started["measure"]
 

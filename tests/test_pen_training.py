@@ -78,6 +78,27 @@ def test_a_writer_variation_out_of_range_is_refused():
             TrainConfig(data_mix="mnist+pen", pen_variation=strength).check()
 
 
+
+def test_strip_numbers_can_write_their_zeros_ones_and_sevens_in_the_other_style():
+    """The strip reader's second opinion is multiplied into the classifier's: it must see slashed
+    zeros too, or it outvotes a classifier that knows them."""
+    from mdr.training.strip_config import StripTrainConfig
+    from mdr.training.strips import StripMix, StyledPenBank
+
+    data = pen.cached_pen()
+    digits = [d for d in pen.digits_of(data, data.writers[:3]) if d.label in (0, 1, 7, 5)]
+    labels = [[0, 1, 7, 5]]
+    plain = pen.PenBank(digits).pick_number(labels, np.random.default_rng(0))[0]
+    styled = StyledPenBank(digits, 1.0).pick_number(labels, np.random.default_rng(0))[0]
+    assert [d.label for d in styled] == [0, 1, 7, 5]
+    added = [len(s.strokes) - len(p.strokes) for p, s in zip(plain, styled)]
+    assert added[0] == 1 and added[1] >= 1 and added[2] == 1 and added[3] == 0
+    unstyled = StyledPenBank(digits, 0.0).pick_number(labels, np.random.default_rng(0))[0]
+    assert [len(d.strokes) for d in unstyled] == [len(d.strokes) for d in plain]
+    StripTrainConfig(mix=StripMix(pen_styles=0.3)).check()
+    with pytest.raises(ValueError, match="pen_styles is a probability"):
+        StripTrainConfig(mix=StripMix(pen_styles=1.5)).check()
+
 def test_training_digit_is_what_the_recognizer_would_classify():
     """The 28x28 training input of a digit drawn alone equals the recognizer's input for that drawing."""
     from mdr.recognition.recognizer import Recognizer

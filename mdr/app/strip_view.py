@@ -76,6 +76,12 @@ def strip_section(start_run) -> None:
                                     help="How finely the reader reads along the strip. 2 columns give twice "
                                          "the frames: room for narrow digits side by side (11, 71) that 4 "
                                          "columns may read as one.")
+        styles = extra[3].slider("Slashed 0, flagged 1, crossed 7: chance", 0.0, 1.0, mix.pen_styles, step=0.05,
+                                 key="strip_styles",
+                                 help="A pen 0, 1 or 7 is re-written in its other style this often (a bar through "
+                                      "the zero, a flag and foot on the one, a bar across the seven), as many "
+                                      "people write them. The reader's opinion of each digit is multiplied "
+                                      "into the classifier's: it should know these styles too.")
         second = st.columns([2, 1, 1], vertical_alignment="bottom")
         name = second[0].text_input("Name of the new model", value=f"{base}-strips", key=f"strip_name_{base}",
                                     help=f"'{base}' keeps serving until the new model is activated; an existing "
@@ -91,7 +97,7 @@ def strip_section(start_run) -> None:
         return
     config = StripTrainConfig(mix=StripMix(numbers=int(numbers), touching_share=float(touching),
                                            mnist_share=float(mnist), pen_validation=float(validation),
-                                           pen_variation=float(variation)),
+                                           pen_variation=float(variation), pen_styles=float(styles)),
                               epochs=int(epochs), frame_stride=int(frames))
     start_run(config, name.strip(), activate, measure=False, base=base)
 

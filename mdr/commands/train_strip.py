@@ -46,6 +46,9 @@ def register(subparsers) -> None:
                         help="re-slant, turn and widen each pen number at random, as other writers would "
                              "write it (1: up to 0.3 slant, 6 degrees, 20%% wider or narrower; default: 0, "
                              "the digits as written)")
+    parser.add_argument("--pen-styles", type=float, default=None, metavar="P",
+                        help="chance that a pen 0, 1 or 7 is re-written slashed, flagged or crossed "
+                             "(default: 0)")
     parser.add_argument("--data-dir", default=None, help="folder of the MNIST IDX files")
     parser.add_argument("--pen-data", default=None, help="a pen-digits file or folder (default: the committed copy)")
     parser.add_argument("--pen-check", type=int, default=None, metavar="N",
@@ -71,6 +74,7 @@ def config_from_args(args: argparse.Namespace):
                                      "pen_split_seed": args.pen_split_seed, "data_dir": args.data_dir,
                                      "pen_validation": args.pen_validation,
                                      "pen_variation": args.pen_variation,
+                                     "pen_styles": args.pen_styles,
                                      "pen_data": args.pen_data}.items() if v is not None}
     changes = {k: v for k, v in {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
                                  "width_jitter": args.width_jitter, "seed": args.seed,

@@ -41,6 +41,8 @@ class StripTrainConfig:
                 raise ValueError(f"{name} is a share of the composed numbers: between 0 and 1.")
         check_validation_share(mix.pen_validation)
         check_variation(mix.pen_variation)
+        if not 0 <= mix.pen_styles <= 1:
+            raise ValueError("pen_styles is a probability: between 0 and 1.")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be at least 1.")
         if not self.lr > 0 or self.weight_decay < 0:

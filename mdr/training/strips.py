@@ -22,6 +22,7 @@ from mdr.recognition.config import DEFAULT_CONFIG
 from mdr.recognition.preprocess import binarize, decide_polarity, rescale_for_work, to_grey
 from mdr.recognition.segment import Part, estimate_stroke_width, label_ink, merge_components, remove_specks
 from mdr.recognition.strip import MIN_SINGLE_ASPECT, strip_input
+from mdr.training.styles import restyle
 
 MIN_ASPECT = MIN_SINGLE_ASPECT
 """Single-digit parts narrower than this are never asked about, so never trained on."""
@@ -46,11 +47,28 @@ class StripMix:
     pen_variation: float = 0.0
     """Strength of the random re-slant, turn and widening of each pen number (1: up to
     :data:`mdr.data.pen.WRITER_VARIATION`; 0: the digits as written): more writers than the corpus has."""
+    pen_styles: float = 0.0
+    """Chance that a pen 0, 1 or 7 of a composed number is written in its other style: slashed, flagged
+    or crossed (:mod:`mdr.training.styles`, as for the digit classifier). The reader's second opinion
+    is multiplied into the classifier's, so a reader that never saw a slashed zero outvotes it."""
     pen_data: str | None = None
     data_dir: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+class StyledPenBank(PenBank):
+    """A pen bank whose 0s, 1s and 7s are sometimes written in their other style
+    (:func:`mdr.training.styles.restyle`), each digit of a number on its own."""
+
+    def __init__(self, digits, styles: float, variation: float = 0.0):
+        super().__init__(digits, variation=variation)
+        self.styles = styles
+
+    def pick_number(self, labels, rng):
+        picked = super().pick_number(labels, rng)
+        return [[restyle(d, self.styles, rng) for d in line] for line in picked]
 
 
 def front_end(image: np.ndarray) -> tuple[list[Part], float, float]:
@@ -96,7 +114,8 @@ def make_strips(mix: StripMix, on_progress=None, should_stop=None) -> tuple[list
     rng = np.random.default_rng(mix.seed)
     pen = cached_pen(mix.pen_data)
     split = split_writers(pen.writers, mix.pen_split_seed, validation_fraction=mix.pen_validation)
-    pen_bank = PenBank(digits_of(pen, split.train), variation=mix.pen_variation)
+    pen_bank = (StyledPenBank(digits_of(pen, split.train), mix.pen_styles, variation=mix.pen_variation)
+                if mix.pen_styles > 0 else PenBank(digits_of(pen, split.train), variation=mix.pen_variation))
     images, labels = load_split("train", mix.data_dir)
     mnist_bank = DigitBank(images, labels)
     touching, spaced = PEN_CONDITIONS["touching"], PEN_CONDITIONS["spaced"]
