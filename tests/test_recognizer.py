@@ -19,15 +19,14 @@ def recognizer() -> Recognizer:
     return Recognizer()
 
 
-# Thick brushes (up to a third of the digit height) fill loops in: some of
-# those digits are ambiguous to a person too, hence the lower bar.
-@pytest.mark.parametrize("condition, at_least", [
-    ("spaced-thin", 22), ("spaced-thick", 17), ("transparent", 22), ("light-on-dark", 22),
-])
-def test_reads_canvas_like_numbers_from_mnist_test_digits(recognizer, condition, at_least):
-    samples = make_set(condition, 25, seed=123)
+# 100 numbers per condition, so that one number moves the rate by a point,
+# not four. The shipped models read 90-94 of each; thick brushes (up to a
+# third of the digit height) fill loops in, yet read as well by now.
+@pytest.mark.parametrize("condition", ["spaced-thin", "spaced-thick", "transparent", "light-on-dark"])
+def test_reads_canvas_like_numbers_from_mnist_test_digits(recognizer, condition):
+    samples = make_set(condition, 100, seed=123)
     correct = sum(recognizer.recognize(s.image).number == s.number for s in samples)
-    assert correct >= at_least, f"{condition}: {correct}/25 read exactly"
+    assert correct >= 85, f"{condition}: {correct}/100 read exactly"
 
 
 def test_two_rows_are_read_as_two_lines(recognizer):
