@@ -9,6 +9,7 @@ import pytest
 
 from drawing import STROKES, draw_digit
 from mdr import Recognizer
+from mdr.recognition import segment
 from mdr.recognition.config import RecognizerConfig
 
 OPEN_FOUR = [[(0.1, 0.0), (0.05, 0.6), (0.55, 0.6)], [(0.85, 0.05), (0.85, 1.0)]]
@@ -28,11 +29,16 @@ FIVE_BAR_OFF_RIGHT = [STROKES["5_lifted_bar"][0], [(0.65, -0.1), (1.6, -0.1)]]
 """A 5 whose bar was lifted and drawn above and well to the right of its body: the two share
 under half their columns, too few for geometry alone to join them."""
 
+FIVE_BAR_BESIDE = [STROKES["5_lifted_bar"][0], [(1.05, 0.14), (2.1, 0.12)]]
+"""A 5 whose bar was lifted and drawn beside the top of its body, to its right, as long as the body
+is wide: the two are side by side on the line and together wider than a digit of this height."""
+
 
 @pytest.fixture(autouse=True)
 def open_four(monkeypatch):
     monkeypatch.setitem(STROKES, "4_open", OPEN_FOUR)
     monkeypatch.setitem(STROKES, "5_bar_off_right", FIVE_BAR_OFF_RIGHT)
+    monkeypatch.setitem(STROKES, "5_bar_beside", FIVE_BAR_BESIDE)
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +65,17 @@ def test_a_five_whose_bar_floats_off_to_the_right_reads_as_one_five(recognizer):
     result = recognizer.recognize(image)
     assert result.number == "157"
     assert (True, ) == tuple(j for j, why in joins(result) if "together a 5" in why)
+
+
+def test_a_five_whose_bar_was_drawn_beside_its_top_reads_as_one_five(recognizer, monkeypatch):
+    image = drawing(["1", "5_bar_beside", "7"], 120)
+    result = recognizer.recognize(image)
+    assert result.number == "157"
+    assert (True, ) == tuple(j for j, why in joins(result) if "together a 5" in why)
+    # Without the wider allowance for a short fragment, the pair is never asked and the bar is
+    # read as a digit of its own.
+    monkeypatch.setattr(segment, "MERGE_FRAGMENT", (0.0, segment.MERGE_FRAGMENT[1]))
+    assert recognizer.recognize(image).number != "157"
 
 
 def test_a_doubtful_stroke_beside_a_separate_digit_stays_apart(recognizer):

@@ -243,6 +243,10 @@ MERGE_READ_SIZE = (1.1, 1.3)
 MERGE_STACKED_WIDTH = 1.5
 """Strokes one above the other may together be this many digit heights wide: a lifted bar of a 5
 often runs far to the right of its body."""
+MERGE_FRAGMENT = (0.5, 1.6)
+"""A part lower than the first many digit heights (a lifted bar, a flag) may join its neighbour on the
+line when together they are at most the second many digit heights wide: a 5's bar drawn apart sits
+beside the top of its body rather than above it."""
 
 
 def merge_by_reading_candidates(parts: list[Part], digit_height: float) -> list[tuple[int, int]]:
@@ -262,7 +266,8 @@ def merge_by_reading_candidates(parts: list[Part], digit_height: float) -> list[
             gap = b[0] - (a[0] + a[2])
             if gap > MERGE_READ_GAP * digit_height:
                 break  # the next part on this line is farther still
-            if _fits_one_digit(a, b, digit_height):
+            fragment = min(a[3], b[3]) < MERGE_FRAGMENT[0] * digit_height
+            if _fits_one_digit(a, b, digit_height, MERGE_FRAGMENT[1] if fragment else MERGE_READ_SIZE[0]):
                 pairs.append((i, j))
             break  # only the nearest neighbour on the line
     for n, i in enumerate(order):
