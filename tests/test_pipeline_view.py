@@ -435,3 +435,16 @@ def test_every_step_has_a_section_on_the_page():
 
     assert list(SECTIONS) == [step.key for step in ps.STEPS]
     assert all(1 <= step.needs <= step.number for step in ps.STEPS)
+
+
+def test_labels_written_at_one_place_are_stacked_not_written_over_one_another():
+    # Two joins by reading that share a mark (a 5's bar asked with its body and with the next digit)
+    # put their labels at nearly the same point.
+    picture = np.zeros((300, 900, 3), np.uint8)
+    placed: list[tuple[int, int, int, int]] = []
+    pp._text(picture, "as one: 98%", (400, 100), (0, 255, 0), placed=placed)
+    pp._text(picture, "as one: 96%", (410, 104), (0, 255, 0), placed=placed)
+    first, second = placed
+    assert not pp._boxes_meet(first, second)
+    rows_with_ink = np.flatnonzero(picture[..., 1].max(axis=1) > 0)
+    assert rows_with_ink.max() - rows_with_ink.min() > first[3] + second[3]

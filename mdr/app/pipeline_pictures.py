@@ -106,17 +106,35 @@ def _thickness(image: np.ndarray) -> int:
     return max(1, round(max(image.shape[:2]) / 400))
 
 
-def _text(image: np.ndarray, text: str, origin: tuple[int, int], colour, scale: float | None = None) -> None:
-    """Legible text (with a dark outline) whose top-left corner is at ``origin``."""
+def _text(image: np.ndarray, text: str, origin: tuple[int, int], colour, scale: float | None = None,
+          placed: list[tuple[int, int, int, int]] | None = None) -> None:
+    """Legible text (with a dark outline) whose top-left corner is at ``origin``.
+
+    With ``placed`` (boxes of labels drawn before), the text moves down, or up near the bottom,
+    until it covers none of them, and its own box is added: labels of pairs that share a mark
+    would otherwise be written over one another."""
     h, w = image.shape[:2]
     scale = scale or max(0.45, min(1.6, max(h, w) / 900))
     thick = max(1, round(scale * 1.6))
     (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
     x = int(np.clip(origin[0], 0, max(0, w - tw - 1)))
     y = int(np.clip(origin[1] + th, th + 1, h - 2))
+    if placed is not None:
+        step = th + 6
+        candidates = [y + k * step for k in range(h // step + 1)] + [y - k * step for k in range(1, h // step + 1)]
+        for candidate in candidates:
+            if th + 1 <= candidate <= h - 2 and not any(_boxes_meet((x, candidate - th, tw, th), b) for b in placed):
+                y = candidate
+                break
+        placed.append((x, y - th, tw, th))
     cv2.putText(image, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thick + 2, cv2.LINE_AA)
     cv2.putText(image, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, tuple(int(c) for c in colour),
                 thick, cv2.LINE_AA)
+
+
+def _boxes_meet(a: tuple[int, int, int, int], b: tuple[int, int, int, int], margin: int = 2) -> bool:
+    return (a[0] < b[0] + b[2] + margin and b[0] < a[0] + a[2] + margin
+            and a[1] < b[1] + b[3] + margin and b[1] < a[1] + a[3] + margin)
 
 
 def _rectangle(image: np.ndarray, box, colour, thickness: int) -> None:
@@ -244,6 +262,7 @@ def merges_picture(recognition: Recognition) -> np.ndarray:
             x, y, w, h = group_boxes[seed]
             pad = 3 * thick
             _rectangle(picture, (x - pad, y - pad, w + 2 * pad, h + 2 * pad), KEPT, 2 * thick)
+    placed: list[tuple[int, int, int, int]] = []
     for decision in recognition.merges:
         a, b = (boxes.get(p) for p in decision.parts)
         if a is None or b is None:
@@ -257,7 +276,7 @@ def merges_picture(recognition: Recognition) -> np.ndarray:
         label = (f"{decision.overlap:.0%}" if decision.read_together is None
                  else f"as one: {decision.read_together:.0%}")
         _text(picture, label, ((pa[0] + pb[0]) // 2 + 4, (pa[1] + pb[1]) // 2 - 10),
-              KEPT if decision.joined else MUTED)
+              KEPT if decision.joined else MUTED, placed=placed)
     return picture
 
 
