@@ -127,10 +127,10 @@ class TrainConfig:
             raise ValueError("reject_fraction is a share of the training images: from 0 to below 0.5.")
         if not 0 <= self.reject_ones <= 1:
             raise ValueError("reject_ones is a probability: between 0 and 1.")
-        if not 0 <= self.pen_styles <= 1:
-            raise ValueError("pen_styles is a probability: between 0 and 1.")
         from mdr.data.pen import check_validation_share, check_variation  # loads OpenCV: only when checked
+        from mdr.training.styles import check_styles
 
+        check_styles(self.pen_styles)
         check_validation_share(self.pen_validation)
         check_variation(self.pen_variation)
         if not 0 < self.corrections_share < 0.9:

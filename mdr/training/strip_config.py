@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from mdr.data.pen import check_validation_share, check_variation
 from mdr.recognition.strip import FRAME_STRIDES, STRIP_STRIDE
 from mdr.training.strips import StripMix
+from mdr.training.styles import check_styles
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,7 @@ class StripTrainConfig:
                 raise ValueError(f"{name} is a share of the composed numbers: between 0 and 1.")
         check_validation_share(mix.pen_validation)
         check_variation(mix.pen_variation)
-        if not 0 <= mix.pen_styles <= 1:
-            raise ValueError("pen_styles is a probability: between 0 and 1.")
+        check_styles(mix.pen_styles)
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be at least 1.")
         if not self.lr > 0 or self.weight_decay < 0:

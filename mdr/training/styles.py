@@ -71,3 +71,9 @@ def restyle(digit: PenDigit, p: float, rng: np.random.Generator) -> PenDigit:
     if style is None or p <= 0 or rng.random() >= p:
         return digit
     return style(digit, rng)
+
+
+def check_styles(p: float) -> None:
+    """Raise ValueError, in words, on a restyling chance that is not a probability."""
+    if not 0 <= p <= 1:
+        raise ValueError("pen_styles is a probability: between 0 and 1.")
