@@ -34,11 +34,20 @@ FIVE_BAR_BESIDE = [STROKES["5_lifted_bar"][0], [(1.05, 0.14), (2.1, 0.12)]]
 is wide: the two are side by side on the line and together wider than a digit of this height."""
 
 
+FIVE_BAR_LIFTED_HIGH = [STROKES["5_lifted_bar"][0], [(0.3, -0.3), (1.1, -0.38)]]
+"""A 5 whose bar was lifted well above its body."""
+
+FIVE_BAR_LIFTED_HIGH_RIGHT = [STROKES["5_lifted_bar"][0], [(0.8, -0.05), (2.2, -0.3)]]
+"""A 5 whose bar was lifted and drawn above and far to the right of its body, rising."""
+
+
 @pytest.fixture(autouse=True)
 def open_four(monkeypatch):
     monkeypatch.setitem(STROKES, "4_open", OPEN_FOUR)
     monkeypatch.setitem(STROKES, "5_bar_off_right", FIVE_BAR_OFF_RIGHT)
     monkeypatch.setitem(STROKES, "5_bar_beside", FIVE_BAR_BESIDE)
+    monkeypatch.setitem(STROKES, "5_bar_high", FIVE_BAR_LIFTED_HIGH)
+    monkeypatch.setitem(STROKES, "5_bar_high_right", FIVE_BAR_LIFTED_HIGH_RIGHT)
 
 
 @pytest.fixture(scope="module")
@@ -72,10 +81,40 @@ def test_a_five_whose_bar_was_drawn_beside_its_top_reads_as_one_five(recognizer,
     result = recognizer.recognize(image)
     assert result.number == "157"
     assert (True, ) == tuple(j for j, why in joins(result) if "together a 5" in why)
-    # Without the wider allowance for a short fragment, the pair is never asked and the bar is
+    # Without the wider allowances for a short fragment, the pair is never asked and the bar is
     # read as a digit of its own.
     monkeypatch.setattr(segment, "MERGE_FRAGMENT", (0.0, segment.MERGE_FRAGMENT[1]))
+    monkeypatch.setattr(segment, "MERGE_LIFTED", (0.0, ) + segment.MERGE_LIFTED[1:])
     assert recognizer.recognize(image).number != "157"
+
+
+@pytest.mark.parametrize("key, brush", [("5_bar_high", 10), ("5_bar_high_right", 12)])
+def test_a_lone_five_whose_bar_was_lifted_above_its_body_reads_as_one_five(recognizer, monkeypatch, key, brush):
+    # The only digit: the digit height is measured on the body, and the bar above puts the two
+    # past one digit's height; the short bar may still be asked with its nearest neighbour.
+    canvas = np.zeros((300, 900), np.uint8)
+    draw_digit(canvas, key, 400, 100, 120, brush)
+    result = recognizer.recognize(canvas)
+    assert result.number == "5"
+    assert (True, ) == tuple(j for j, why in joins(result) if "together a 5" in why)
+    monkeypatch.setattr(segment, "MERGE_LIFTED", (0.0, ) + segment.MERGE_LIFTED[1:])
+    assert recognizer.recognize(canvas).number != "5"
+
+
+def test_a_five_joined_by_reading_is_not_cut_apart_again(recognizer):
+    # A training writer's 5 (pen-digits sample 5163) whose bar runs far to the right above the body:
+    # together wider than a digit, so the strip reader would be asked and read it "55".
+    from mdr.data.pen import cached_pen, draw_pen_digit, split_writers
+
+    pen = cached_pen()
+    digit = next(d for d in pen.digits if d.index == 5163)
+    assert digit.label == 5 and digit.writer in split_writers(pen.writers).train
+    coverage = draw_pen_digit(digit, 110, 14).coverage
+    canvas = np.zeros((300, 900), np.uint8)
+    canvas[100:100 + coverage.shape[0], 400:400 + coverage.shape[1]] = coverage
+    result = recognizer.recognize(canvas)
+    assert (True, ) == tuple(j for j, why in joins(result) if "together a 5" in why)
+    assert result.number == "5" and result.splits == []
 
 
 def test_a_doubtful_stroke_beside_a_separate_digit_stays_apart(recognizer):

@@ -247,6 +247,7 @@ class _Run:
             if join:
                 taken.update((i, j))
                 merged.append(part)
+                s.setdefault("joined_by_reading", set()).add(id(part))
         return [p for k, p in enumerate(parts) if k not in taken] + merged
 
     def read_whole(self, parts: list[Part]) -> None:
@@ -285,8 +286,9 @@ class _Run:
         """
         s, cfg = self.state, self.config
         width = typical_width(parts)
-        wide = [p for p in parts if needs_split(p, s["digit_height"], cfg, width)]
-        doubtful = [p for p in parts if self.classes > DIGITS and not any(p is q for q in wide)
+        joined = s.get("joined_by_reading", set())  # read together as one digit: not cut apart again
+        wide = [p for p in parts if id(p) not in joined and needs_split(p, s["digit_height"], cfg, width)]
+        doubtful = [p for p in parts if self.classes > DIGITS and not any(p is q for q in wide) and id(p) not in joined
                     and may_hold_two(p, s["digit_height"], cfg)]
         reader = self.recognizer.strip_reader(cfg.precision) if cfg.use_strip_reader else None
         if reader is not None:  # a doubtful part is asked about only when the classifier doubts it too

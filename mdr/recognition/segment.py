@@ -248,6 +248,13 @@ MERGE_FRAGMENT = (0.5, 1.6)
 line when together they are at most the second many digit heights wide: a 5's bar drawn apart sits
 beside the top of its body rather than above it."""
 
+MERGE_LIFTED = (0.65, 2.0, 2.0)
+"""A part lower than the first many digit heights may join the nearest part at most
+:data:`MERGE_READ_GAP` away on both axes when together they are at most the second many digit
+heights wide and the third many high. Why: when a drawing's only digit is a 5 whose bar was lifted,
+the digit height is measured on the body alone, and the bar above it puts the two past one digit's
+height; the classifier then decides."""
+
 
 def merge_by_reading_candidates(parts: list[Part], digit_height: float) -> list[tuple[int, int]]:
     """Pairs of parts (indices into ``parts``, left first) that geometry alone keeps apart but that
@@ -281,7 +288,26 @@ def merge_by_reading_candidates(parts: list[Part], digit_height: float) -> list[
                 continue  # side by side (asked above), or too far apart
             if _fits_one_digit(a, b, digit_height, MERGE_STACKED_WIDTH) and (i, j) not in pairs:
                 pairs.append((i, j))
+    for i, part in enumerate(parts):
+        if part.box[3] >= MERGE_LIFTED[0] * digit_height:
+            continue
+        near = [(_box_gap(part.box, other.box), j) for j, other in enumerate(parts) if j != i]
+        if not near:
+            continue
+        gap, j = min(near)
+        pair = (i, j) if parts[i].box[0] <= parts[j].box[0] else (j, i)
+        union = _union(part.box, parts[j].box)
+        if (gap <= MERGE_READ_GAP * digit_height and pair not in pairs
+                and union[2] <= MERGE_LIFTED[1] * digit_height and union[3] <= MERGE_LIFTED[2] * digit_height):
+            pairs.append(pair)
     return pairs
+
+
+def _box_gap(a: Box, b: Box) -> float:
+    """Empty space between two boxes: the larger of the horizontal and vertical gaps (0 if they meet)."""
+    dx = max(a[0], b[0]) - min(a[0] + a[2], b[0] + b[2])
+    dy = max(a[1], b[1]) - min(a[1] + a[3], b[1] + b[3])
+    return float(max(0, dx, dy))
 
 
 def _fits_one_digit(a: Box, b: Box, digit_height: float, width: float = MERGE_READ_SIZE[0]) -> bool:
