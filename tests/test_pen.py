@@ -216,6 +216,25 @@ def test_pen_eval_prints_the_per_condition_table_and_confusions():
     for reader in ("recognizer", "baseline"):
         assert {"exact_rate", "length_rate", "digit_rate", "confusions"} <= set(figures["overall"][reader])
 
+    bands = figures["by_brush"]
+    assert sum(b["numbers"] for b in bands) == 2 * len(pen.PEN_CONDITIONS)
+    assert sum(b["exact"] for b in bands) == figures["overall"]["recognizer"]["exact"]
+    assert "| brush / height | numbers | exact |" in done.stdout
+
+
+def test_exact_numbers_are_broken_down_by_brush_width_over_digit_height():
+    from mdr.evaluation.pen_eval import brush_bands, brush_ratio
+
+    samples = pen.make_pen_set("spaced", 12, seed=4)
+    ratios = [brush_ratio(s) for s in samples]
+    for sample, ratio in zip(samples, ratios):
+        heights = sorted(box[3] for box in sample.boxes)
+        assert heights[0] * ratio <= sample.brush <= heights[-1] * ratio
+    bands = brush_bands([0.05, 0.12, 0.12, 0.3, 0.26], [True, True, False, False, True])
+    assert [(b.label, b.numbers, b.exact) for b in bands] == [("0.00-0.10", 1, 1), ("0.10-0.15", 2, 1),
+                                                               (">= 0.25", 2, 1)]
+    assert bands[1].exact_rate == 0.5
+
 
 def test_pen_eval_reads_another_file_of_unseen_writers(tmp_path):
     other = write_pen_file(tmp_path / "unseen.json.gz", [3, 7, 9])

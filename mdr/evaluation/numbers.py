@@ -95,6 +95,8 @@ class ConditionResult:
     condition: str
     recognizer: ReaderScore
     baseline: ReaderScore
+    recognizer_right: list[bool] = field(default_factory=list)
+    """Whether the recognizer read each sample exactly, in the set's order (for breakdowns by sample)."""
 
 
 def _read(reader: Reader, image: np.ndarray) -> tuple[str | None, float, BaseException | None]:
@@ -133,6 +135,7 @@ def compare_on_sets(recognizer: Reader, baseline: Reader, sets: Iterable[tuple[s
         for index, sample in enumerate(samples):
             read, seconds, error = _read(recognizer, sample.image)
             right = result.recognizer.add(sample.number, read, seconds, error)
+            result.recognizer_right.append(right)
             if not right and failures_dir is not None and saved < failures_per_condition:
                 write_png(Path(failures_dir) / _failure_name(sample, index, read, error), sample.image)
                 saved += 1

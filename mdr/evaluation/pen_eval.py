@@ -13,10 +13,51 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from mdr.data.compose import Sample
 from mdr.data.pen import PEN_CONDITIONS, VALIDATION_FRACTION, WRITER_SPLIT_SEED, make_pen_set, pen_bank
 from mdr.evaluation.numbers import ConditionResult, Reader, _overall, compare_on_sets, model_readers, to_dict
 
 CONFUSIONS_SHOWN = 12
+BRUSH_BANDS = (0.10, 0.15, 0.20, 0.25)
+"""Edges of the brush-width-to-digit-height bands the report breaks exact numbers down by: a pen
+trajectory stroked with a brush a quarter of the digit's height or more closes its loops and gaps
+(a 60 px 8 drawn with a 20 px brush is a blob), which a person drawing with that brush would not do."""
+
+
+@dataclass(frozen=True)
+class BrushBand:
+    """Exact numbers of one band of brush width / digit height, all conditions together."""
+
+    low: float
+    high: float | None
+    numbers: int
+    exact: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.low:.2f}-{self.high:.2f}" if self.high is not None else f">= {self.low:.2f}"
+
+    @property
+    def exact_rate(self) -> float:
+        return self.exact / self.numbers if self.numbers else 0.0
+
+
+def brush_ratio(sample: Sample) -> float:
+    """The brush width over the median digit height of a composed number."""
+    heights = sorted(box[3] for box in sample.boxes)
+    return sample.brush / max(1.0, float(heights[len(heights) // 2])) if heights else 0.0
+
+
+def brush_bands(ratios: list[float], right: list[bool], edges: tuple[float, ...] = BRUSH_BANDS) -> list[BrushBand]:
+    """Exact numbers per band of brush ratio (bands with no number are left out)."""
+    bounds = [0.0, *edges]
+    bands = []
+    for k, low in enumerate(bounds):
+        high = bounds[k + 1] if k + 1 < len(bounds) else None
+        inside = [ok for ratio, ok in zip(ratios, right) if ratio >= low and (high is None or ratio < high)]
+        if inside:
+            bands.append(BrushBand(low, high, len(inside), sum(inside)))
+    return bands
 
 
 @dataclass(frozen=True)
@@ -54,6 +95,8 @@ class PenEvalReport:
     """The pen-digits file read."""
     model_name: str = ""
     failures: list[Path] = field(default_factory=list)
+    by_brush: list[BrushBand] = field(default_factory=list)
+    """The recognizer's exact numbers by brush width / digit height, all conditions together."""
 
     @property
     def touching_share(self) -> float | None:
@@ -71,8 +114,11 @@ def run_pen_eval(settings: PenEvalSettings, readers: tuple[Reader, Reader] | Non
     pairs = [t for condition, samples in sets for s in samples for t in s.touching
              if PEN_CONDITIONS[condition].touching]
     results = compare_on_sets(recognizer, baseline, sets, failures_dir)
+    ratios = [brush_ratio(s) for _, samples in sets for s in samples]
+    right = [ok for result in results for ok in result.recognizer_right]
     return PenEvalReport(settings, results, len(bank.writers), len(pairs), sum(pairs),
-                         str(cached_pen(settings.data).path), _model_name(settings.model))
+                         str(cached_pen(settings.data).path), _model_name(settings.model),
+                         by_brush=brush_bands(ratios, right))
 
 
 def _model_name(model: str | None) -> str:
@@ -110,6 +156,11 @@ def to_markdown(report: PenEvalReport) -> str:
     if report.touching_share is not None:
         lines.append(f"touching: {report.touching_touch} of {report.touching_pairs} neighbour pairs "
                      f"({report.touching_share:.1%}) really touch.")
+    if report.by_brush:
+        lines += ["", "Exact numbers (recognizer, all conditions) by brush width / digit height: a thick brush on "
+                      "small digits closes loops and gaps a pen left open.", "",
+                  "| brush / height | numbers | exact |", "|---|---|---|"]
+        lines += [f"| {b.label} | {b.numbers} | {b.exact_rate:.1%} |" for b in report.by_brush]
     confusions = _confusion_rows(report)
     if confusions:
         lines += ["", "Digit errors, true -> read (readings of the right length, all conditions):", "",
@@ -127,4 +178,6 @@ def report_dict(report: PenEvalReport) -> dict:
     return {"settings": asdict(report.settings), "model": report.model_name, "source": report.source,
             "writers": report.writers,
             "touching": {"pairs": report.touching_pairs, "touch": report.touching_touch,
-                         "share": report.touching_share}, **data}
+                         "share": report.touching_share},
+            "by_brush": [{"band": b.label, "numbers": b.numbers, "exact": b.exact,
+                          "exact_rate": round(b.exact_rate, 4)} for b in report.by_brush], **data}
