@@ -259,8 +259,9 @@ height; the classifier then decides."""
 def merge_by_reading_candidates(parts: list[Part], digit_height: float) -> list[tuple[int, int]]:
     """Pairs of parts (indices into ``parts``, left first) that geometry alone keeps apart but that
     could be one digit, together no bigger than a digit: nearest neighbours side by side on one line
-    with a small gap, and strokes one above the other, sharing columns, that overlap too little to
-    be joined by geometry (a 5 whose bar was lifted and drawn off to one side)."""
+    with a small gap, strokes one above the other, sharing columns, that overlap too little to
+    be joined by geometry (a 5 whose bar was lifted and drawn off to one side), and a short part with
+    its nearest part (a lone 5's bar lifted high above its body, :data:`MERGE_LIFTED`)."""
     pairs = []
     order = sorted(range(len(parts)), key=lambda k: parts[k].box[0])
     for n, i in enumerate(order):
