@@ -13,9 +13,12 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from mdr.data.compose import Sample
 from mdr.data.pen import PEN_CONDITIONS, VALIDATION_FRACTION, WRITER_SPLIT_SEED, make_pen_set, pen_bank
 from mdr.evaluation.numbers import ConditionResult, Reader, _overall, compare_on_sets, model_readers, to_dict
+from mdr.recognition.numeric import median
 
 CONFUSIONS_SHOWN = 12
 BRUSH_BANDS = (0.10, 0.15, 0.20, 0.25)
@@ -44,8 +47,9 @@ class BrushBand:
 
 def brush_ratio(sample: Sample) -> float:
     """The brush width over the median digit height of a composed number."""
-    heights = sorted(box[3] for box in sample.boxes)
-    return sample.brush / max(1.0, float(heights[len(heights) // 2])) if heights else 0.0
+    if not sample.boxes:
+        return 0.0
+    return sample.brush / max(1.0, float(median(np.array([box[3] for box in sample.boxes], float))))
 
 
 def brush_bands(ratios: list[float], right: list[bool], edges: tuple[float, ...] = BRUSH_BANDS) -> list[BrushBand]:

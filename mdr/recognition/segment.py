@@ -297,9 +297,8 @@ def merge_by_reading_candidates(parts: list[Part], digit_height: float) -> list[
             continue
         gap, j = min(near)
         pair = (i, j) if parts[i].box[0] <= parts[j].box[0] else (j, i)
-        union = _union(part.box, parts[j].box)
         if (gap <= MERGE_READ_GAP * digit_height and pair not in pairs
-                and union[2] <= MERGE_LIFTED[1] * digit_height and union[3] <= MERGE_LIFTED[2] * digit_height):
+                and _fits_one_digit(part.box, parts[j].box, digit_height, *MERGE_LIFTED[1:])):
             pairs.append(pair)
     return pairs
 
@@ -311,9 +310,10 @@ def _box_gap(a: Box, b: Box) -> float:
     return float(max(0, dx, dy))
 
 
-def _fits_one_digit(a: Box, b: Box, digit_height: float, width: float = MERGE_READ_SIZE[0]) -> bool:
+def _fits_one_digit(a: Box, b: Box, digit_height: float, width: float = MERGE_READ_SIZE[0],
+                    height: float = MERGE_READ_SIZE[1]) -> bool:
     union = _union(a, b)
-    return union[2] <= width * digit_height and union[3] <= MERGE_READ_SIZE[1] * digit_height
+    return union[2] <= width * digit_height and union[3] <= height * digit_height
 
 
 def typical_width(parts: list[Part]) -> float | None:
