@@ -221,6 +221,27 @@ def test_pen_eval_prints_the_per_condition_table_and_confusions():
     assert sum(b["exact"] for b in bands) == figures["overall"]["recognizer"]["exact"]
     assert "| brush / height | numbers | exact |" in done.stdout
 
+    intervals = figures["intervals"]
+    assert set(intervals) == set(pen.PEN_CONDITIONS)
+    for condition, interval in intervals.items():
+        assert interval["low"] <= figures["conditions"][condition]["recognizer"]["exact_rate"] <= interval["high"]
+        assert 1 <= interval["writers"] <= 2
+    assert "| condition | exact | writers | interval |" in done.stdout
+
+
+def test_the_writer_interval_is_wide_when_one_writer_fails_and_nil_when_all_fail_alike():
+    from mdr.evaluation.pen_eval import writer_interval
+
+    writers = [w for w in range(10) for _ in range(10)]
+    alike = [k % 10 != 0 for k in range(100)]  # every writer: 9 of 10 right
+    assert writer_interval(alike, writers) == (0.9, 0.9)
+    one_fails = [w != 3 for w in writers]  # 90% right too, all errors by writer 3
+    low, high = writer_interval(one_fails, writers)
+    assert low < 0.9 - 0.05 and high == 1.0
+    assert writer_interval([True] * 5, [1, 1, 2, 2, 3]) == (1.0, 1.0)
+    with pytest.raises(ValueError):
+        writer_interval([True, False], [1])
+
 
 def test_exact_numbers_are_broken_down_by_brush_width_over_digit_height():
     from mdr.evaluation.pen_eval import brush_bands, brush_ratio

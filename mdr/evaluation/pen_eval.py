@@ -21,6 +21,9 @@ from mdr.evaluation.numbers import ConditionResult, Reader, _overall, compare_on
 from mdr.recognition.numeric import median
 
 CONFUSIONS_SHOWN = 12
+INTERVAL_LEVEL = 0.9
+"""Coverage of the writer intervals: the middle 90% of the resampled rates."""
+INTERVAL_ROUNDS = 2000
 BRUSH_BANDS = (0.10, 0.15, 0.20, 0.25)
 """Edges of the brush-width-to-digit-height bands the report breaks exact numbers down by: a pen
 trajectory stroked with a brush a quarter of the digit's height or more closes its loops and gaps
@@ -65,6 +68,43 @@ def brush_bands(ratios: list[float], right: list[bool], edges: tuple[float, ...]
 
 
 @dataclass(frozen=True)
+class WriterInterval:
+    """Where a condition's exact rate could land for another group of writers as many as these."""
+
+    condition: str
+    exact_rate: float
+    low: float
+    high: float
+    writers: int
+
+
+def writer_interval(right: list[bool], writers: list[int], rounds: int = INTERVAL_ROUNDS,
+                    level: float = INTERVAL_LEVEL, seed: int = 0) -> tuple[float, float]:
+    """Percentile interval of the exact rate when the writers are drawn again (with replacement).
+
+    Numbers of one writer succeed and fail together (a writer's 4 that reads as 9 does so in every
+    number), so the uncertainty that matters for writers never seen is that of the writers, not of
+    the numbers: resampling numbers would give an interval several times too narrow."""
+    if len(right) != len(writers):
+        raise ValueError("one writer per number")
+    if not right:
+        return 0.0, 0.0
+    ids = sorted(set(writers))
+    position = {w: k for k, w in enumerate(ids)}
+    counts = np.zeros(len(ids))
+    hits = np.zeros(len(ids))
+    for ok, writer in zip(right, writers):
+        counts[position[writer]] += 1
+        hits[position[writer]] += bool(ok)
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(ids), size=(rounds, len(ids)))
+    rates = hits[draws].sum(axis=1) / counts[draws].sum(axis=1)
+    tail = (1.0 - level) / 2 * 100
+    low, high = np.percentile(rates, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+@dataclass(frozen=True)
 class PenEvalSettings:
     """What one pen-eval run reads, and with what."""
 
@@ -101,6 +141,8 @@ class PenEvalReport:
     failures: list[Path] = field(default_factory=list)
     by_brush: list[BrushBand] = field(default_factory=list)
     """The recognizer's exact numbers by brush width / digit height, all conditions together."""
+    intervals: list[WriterInterval] = field(default_factory=list)
+    """The recognizer's exact rate per condition with its writer interval (:func:`writer_interval`)."""
 
     @property
     def touching_share(self) -> float | None:
@@ -120,9 +162,15 @@ def run_pen_eval(settings: PenEvalSettings, readers: tuple[Reader, Reader] | Non
     results = compare_on_sets(recognizer, baseline, sets, failures_dir)
     ratios = [brush_ratio(s) for _, samples in sets for s in samples]
     right = [ok for result in results for ok in result.recognizer_right]
+    writer_of = {d.index: writer for writer, labels in bank.by_writer.items() for ds in labels for d in ds}
+    intervals = []
+    for (condition, samples), result in zip(sets, results):
+        writers = [writer_of[s.sources[0]] for s in samples]
+        low, high = writer_interval(result.recognizer_right, writers)
+        intervals.append(WriterInterval(condition, result.recognizer.exact_rate, low, high, len(set(writers))))
     return PenEvalReport(settings, results, len(bank.writers), len(pairs), sum(pairs),
                          str(cached_pen(settings.data).path), _model_name(settings.model),
-                         by_brush=brush_bands(ratios, right))
+                         by_brush=brush_bands(ratios, right), intervals=intervals)
 
 
 def _model_name(model: str | None) -> str:
@@ -160,6 +208,14 @@ def to_markdown(report: PenEvalReport) -> str:
     if report.touching_share is not None:
         lines.append(f"touching: {report.touching_touch} of {report.touching_pairs} neighbour pairs "
                      f"({report.touching_share:.1%}) really touch.")
+    if report.intervals:
+        lines += ["", "Exact numbers (recognizer) on another group of as many writers: the middle "
+                      f"{INTERVAL_LEVEL:.0%} of the rates of {INTERVAL_ROUNDS} groups drawn from these writers "
+                      "again (with replacement). A writer's numbers fail together, so this is how far the "
+                      "figure may move on writers never seen.", "",
+                  "| condition | exact | writers | interval |", "|---|---|---|---|"]
+        lines += [f"| {i.condition} | {i.exact_rate:.1%} | {i.writers} | {i.low:.1%}-{i.high:.1%} |"
+                  for i in report.intervals]
     if report.by_brush:
         lines += ["", "Exact numbers (recognizer, all conditions) by brush width / digit height: a thick brush on "
                       "small digits closes loops and gaps a pen left open.", "",
@@ -183,5 +239,8 @@ def report_dict(report: PenEvalReport) -> dict:
             "writers": report.writers,
             "touching": {"pairs": report.touching_pairs, "touch": report.touching_touch,
                          "share": report.touching_share},
+            "intervals": {i.condition: {"exact_rate": round(i.exact_rate, 4), "low": round(i.low, 4),
+                                        "high": round(i.high, 4), "writers": i.writers,
+                                        "level": INTERVAL_LEVEL} for i in report.intervals},
             "by_brush": [{"band": b.label, "numbers": b.numbers, "exact": b.exact,
                           "exact_rate": round(b.exact_rate, 4)} for b in report.by_brush], **data}
