@@ -50,6 +50,40 @@ def test_page_renders_the_form_the_registry_and_the_results(models):
     assert {s.label for s in at.selectbox} >= {"Model", "Optimizer", "Learning-rate schedule", "Training data"}
 
 
+def test_measuring_real_handwriting_shows_the_model_beside_the_original_pipeline(models, monkeypatch):
+    from mdr.models import operations
+
+    monkeypatch.setattr(operations, "PEN_N", 4)
+    at = run_page()
+    assert "Numbers read exactly" not in {m.label for m in at.metric}
+    assert any("Not measured yet" in c.value for c in at.caption)
+    at.button(key=f"pen_{registry.SHIPPED_MODEL}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    saved = json.loads((models / registry.SHIPPED_MODEL / operations.PEN).read_text())
+    assert saved["settings"]["n"] == 4 and saved["model"] == registry.SHIPPED_MODEL
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Numbers read exactly"] == f"{saved['overall']['recognizer']['exact_rate']:.2%}"
+    assert metrics["Original app's pipeline"] == f"{saved['overall']['baseline']['exact_rate']:.2%}"
+    assert metrics["Writers"] == "27"
+    assert any("writer interval" in c.value for c in at.caption)
+    assert [b.label for b in at.button if b.key == f"pen_{registry.SHIPPED_MODEL}"] == ["Measure real handwriting again"]
+
+
+def test_real_handwriting_that_cannot_be_read_is_reported_in_words(models, monkeypatch):
+    from mdr.errors import DataError
+    from mdr.evaluation import pen_eval
+
+    def broken(*args, **kwargs):
+        raise DataError("The pen-digits file is damaged.")
+
+    monkeypatch.setattr(pen_eval, "run_pen_eval", broken)
+    at = run_page()
+    at.button(key=f"pen_{registry.SHIPPED_MODEL}").click().run()
+    assert not at.exception
+    assert any("The pen-digits file is damaged. The model in use is not affected." in e.value for e in at.error)
+    assert not (models / registry.SHIPPED_MODEL / "pen.json").exists()
+
+
 def test_activate_switches_the_model_and_back(models):
     at = run_page()
     at.button(key="activate_mnist-copy").click().run()

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from mdr.app import jobs
+from mdr.app import jobs, pen_view
 from mdr.models import operations as modelops
 from mdr.models import registry
 from mdr.errors import MdrError
@@ -379,6 +379,7 @@ def model_results(name: str) -> None:
                 with st.spinner("Reading canvas-like numbers…"):
                     modelops.canvas_accuracy(name)
                 st.rerun()
+            pen_view.pen_results(name)
     with export_tab:
         outcome = st.session_state.pop(f"{OPERATION_OUTCOME}_{name}", None)
         if outcome:

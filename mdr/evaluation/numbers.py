@@ -122,13 +122,16 @@ def compare_readers(recognizer: Reader, baseline: Reader, conditions: Iterable[s
 
 
 def compare_on_sets(recognizer: Reader, baseline: Reader, sets: Iterable[tuple[str, list[Sample]]],
-                    failures_dir: Path | None = None, failures_per_condition: int = 5) -> list[ConditionResult]:
+                    failures_dir: Path | None = None, failures_per_condition: int = 5,
+                    progress: Callable[[int], None] | None = None) -> list[ConditionResult]:
     """Run both readers on the same images, set by set (any source of samples).
 
     When ``failures_dir`` is given, the first images the recognizer gets wrong
-    are saved there, named with the true and the read number.
+    are saved there, named with the true and the read number. ``progress`` is told
+    how many samples have been read, after each.
     """
     results = []
+    done = 0
     for condition, samples in sets:
         result = ConditionResult(condition, ReaderScore(), ReaderScore())
         saved = 0
@@ -140,6 +143,9 @@ def compare_on_sets(recognizer: Reader, baseline: Reader, sets: Iterable[tuple[s
                 write_png(Path(failures_dir) / _failure_name(sample, index, read, error), sample.image)
                 saved += 1
             result.baseline.add(sample.number, *_read(baseline, sample.image))
+            done += 1
+            if progress is not None:
+                progress(done)
         results.append(result)
     return results
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -150,8 +151,10 @@ class PenEvalReport:
 
 
 def run_pen_eval(settings: PenEvalSettings, readers: tuple[Reader, Reader] | None = None,
-                 failures_dir: Path | None = None) -> PenEvalReport:
-    """Compose ``settings.n`` numbers per condition and read each with both readers."""
+                 failures_dir: Path | None = None,
+                 progress: Callable[[float], None] | None = None) -> PenEvalReport:
+    """Compose ``settings.n`` numbers per condition and read each with both readers;
+    ``progress`` is told the share of numbers read so far (0..1) as they are read."""
     from mdr.data.pen import cached_pen
 
     bank = pen_bank(settings.data, settings.writers, settings.split_seed, settings.validation_fraction)
@@ -159,7 +162,9 @@ def run_pen_eval(settings: PenEvalSettings, readers: tuple[Reader, Reader] | Non
     sets = [(condition, make_pen_set(condition, settings.n, settings.seed, bank)) for condition in settings.conditions]
     pairs = [t for condition, samples in sets for s in samples for t in s.touching
              if PEN_CONDITIONS[condition].touching]
-    results = compare_on_sets(recognizer, baseline, sets, failures_dir)
+    total = max(1, sum(len(samples) for _, samples in sets))
+    results = compare_on_sets(recognizer, baseline, sets, failures_dir,
+                              progress=None if progress is None else lambda done: progress(done / total))
     ratios = [brush_ratio(s) for _, samples in sets for s in samples]
     right = [ok for result in results for ok in result.recognizer_right]
     writer_of = {d.index: writer for writer, labels in bank.by_writer.items() for ds in labels for d in ds}

@@ -7,8 +7,9 @@ checked activation. Only :func:`compare`, :func:`reexport` and
 :func:`requantize` import torch; the rest runs with onnxruntime and numpy.
 
 A model's measurements that take a while are kept next to it, in
-``models/<name>/comparison.json`` and ``models/<name>/canvas.json``, so the
-page and the command line show them without recomputing.
+``models/<name>/comparison.json``, ``models/<name>/canvas.json`` and
+``models/<name>/pen.json``, so the page and the command line show them
+without recomputing.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from mdr.paths import write_json_atomic
 
 COMPARISON = "comparison.json"
 CANVAS = "canvas.json"
+PEN = "pen.json"
 VARIANTS = {
     "torch fp32": registry.CHECKPOINT,
     "ONNX fp32": registry.ONNX_FILES["fp32"],
@@ -34,6 +36,8 @@ VARIANTS = {
     "ONNX int8 dynamic": registry.ONNX_FILES["int8-dynamic"],
 }
 CANVAS_N = 30
+PEN_N = 100
+"""Pen numbers per condition the Train page reads: 600 in all, as `make bench` does (seconds)."""
 
 
 # --------------------------------------------------------------------------
@@ -158,6 +162,23 @@ def canvas_accuracy(name: str, n: int = CANVAS_N, seed: int = 0, data_dir: str |
 
 def saved_canvas_accuracy(name: str) -> dict[str, Any] | None:
     return _read_json(registry.model_dir(name) / CANVAS)
+
+
+def pen_accuracy(name: str, n: int | None = None, seed: int = 0, save: bool = True,
+                 progress=None) -> dict[str, Any]:
+    """pen-eval of model ``name`` (int8) on the evaluation writers: real handwriting no shipped model trained
+    on, read by the recognizer and the original pipeline; the JSON report of ``python -m mdr pen-eval --json``."""
+    from mdr.evaluation.pen_eval import PenEvalSettings, report_dict, run_pen_eval
+
+    registry.read_card(name)  # a model that is not registered is refused before anything is drawn
+    report = report_dict(run_pen_eval(PenEvalSettings(n=n or PEN_N, seed=seed, model=name), progress=progress))
+    if save:
+        write_json_atomic(registry.model_dir(name) / PEN, report)
+    return report
+
+
+def saved_pen_accuracy(name: str) -> dict[str, Any] | None:
+    return _read_json(registry.model_dir(name) / PEN)
 
 
 # --------------------------------------------------------------------------
