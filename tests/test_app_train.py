@@ -67,6 +67,11 @@ def test_measuring_real_handwriting_shows_the_model_beside_the_original_pipeline
     assert metrics["Writers"] == "27"
     assert any("writer interval" in c.value for c in at.caption)
     assert [b.label for b in at.button if b.key == f"pen_{registry.SHIPPED_MODEL}"] == ["Measure real handwriting again"]
+    rows = {row["name"]: row for row in operations.model_rows()}
+    assert rows[registry.SHIPPED_MODEL]["pen_exact"] == saved["overall"]["recognizer"]["exact_rate"]
+    assert rows["mnist-copy"]["pen_exact"] is None  # not measured: the table shows a dash
+    shown = [m.value for m in at.markdown]
+    assert shown.count(metrics["Numbers read exactly"]) == 1  # the model table's "real handwriting" column
 
 
 def test_real_handwriting_that_cannot_be_read_is_reported_in_words(models, monkeypatch):

@@ -141,10 +141,13 @@ def registry_table() -> None:
     if not rows:
         st.info("No models are registered.")
         return
-    widths = [3, 2, 2, 2, 2, 2, 3, 2]
+    widths = [3, 2, 2, 2, 2, 2, 2, 3, 3]
     header = st.columns(widths)
     for column, title in zip(header, ["model", "int8 accuracy", "fp32 accuracy", "int8 size", "trained"]):
         column.markdown(f"**{title}**")
+    header[6].markdown("**real writing**", help="Real handwriting: numbers by writers no shipped model trained on, read exactly "
+                                                    "(all conditions), as last measured under **Results of a "
+                                                    "model**; — when not measured.")
     header[5].markdown("**touching digits**", help=f"How the model reads a part that may hold touching digits: "
                                                    f"a **{STRIP_READER}** reads it whole as a string; the "
                                                    f"**{CUT_SEARCH}** tries cuts and reads each piece.")
@@ -160,10 +163,11 @@ def registry_table() -> None:
         columns[3].markdown(human_bytes(row["int8_bytes"]) if row["int8_bytes"] else "—")
         columns[4].markdown((row["created"] or "—")[:10])
         columns[5].markdown(f":blue-badge[{STRIP_READER}]" if row.get("strip") else CUT_SEARCH)
-        columns[6].button("Activate", key=f"activate_{name}", on_click=activate, args=(name,),
+        columns[6].markdown(percent(row.get("pen_exact")))
+        columns[7].button("Activate", key=f"activate_{name}", on_click=activate, args=(name,),
                           disabled=row["active"], icon=":material/power_settings_new:",
                           help="Recognize and Pipeline switch to this model; no restart needed.")
-        with columns[7].popover("Files", icon=":material/download:"):
+        with columns[8].popover("Files", icon=":material/download:"):
             folder = registry.model_dir(name)
             for filename in [*registry.ONNX_FILES.values(), *registry.STRIP_FILES.values(), registry.CARD]:
                 path = folder / filename

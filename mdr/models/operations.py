@@ -71,11 +71,19 @@ def model_rows() -> list[dict[str, Any]]:
             "int8_bytes": sizes.get(registry.ONNX_FILES["int8"]),
             "created": card.get("created"),
             "strip": registry.strip_path(name, "int8").is_file(),
+            "pen_exact": _pen_exact(name),
         })
         if row["problem"] is None and not registry.onnx_path(name, "int8").is_file():
             row["problem"] = f"{registry.ONNX_FILES['int8']} is missing"
         rows.append(row)
     return rows
+
+
+def _pen_exact(name: str) -> float | None:
+    """The share of real-handwriting numbers read exactly in the model's saved pen-eval, if measured."""
+    report = _read_json(registry.model_dir(name) / PEN) or {}
+    exact = ((report.get("overall") or {}).get("recognizer") or {}).get("exact_rate")
+    return exact if isinstance(exact, (int, float)) else None
 
 
 def activate(name: str) -> None:
