@@ -4,8 +4,9 @@ Numbers are composed from pen-digits trajectories of writers the model was
 not trained on (:mod:`mdr.data.pen`), one writer per number, and both readers
 read the same images condition by condition (:mod:`mdr.evaluation.numbers`).
 Besides exact numbers and per-digit accuracy, the report gives how often the
-digit count came out right, how many touching neighbours really touch, and
-which digits are read as which.
+digit count came out right, how many touching neighbours really touch,
+which digits are read as which, and how far each condition's figure may move
+on other writers (the writer interval).
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ CONFUSIONS_SHOWN = 12
 INTERVAL_LEVEL = 0.9
 """Coverage of the writer intervals: the middle 90% of the resampled rates."""
 INTERVAL_ROUNDS = 2000
+"""Groups of writers drawn for each interval."""
 BRUSH_BANDS = (0.10, 0.15, 0.20, 0.25)
 """Edges of the brush-width-to-digit-height bands the report breaks exact numbers down by: a pen
 trajectory stroked with a brush a quarter of the digit's height or more closes its loops and gaps
