@@ -4,6 +4,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -274,6 +275,28 @@ def test_pen_eval_reads_the_validation_writers_of_the_split():
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["writers"] == round(0.1 * 134) and figures["settings"]["writers"] == "validation"
     assert "validation writers (share 0.1)" in done.stdout
+
+
+def test_pen_eval_save_keeps_the_figures_where_the_model_list_shows_them(tmp_path, monkeypatch):
+    from mdr.models import registry
+
+    folder = tmp_path / "models"
+    shutil.copytree(ROOT / "models" / registry.SHIPPED_MODEL, folder / registry.SHIPPED_MODEL)
+    monkeypatch.setenv("MDR_MODELS_DIR", str(folder))
+    saved = folder / registry.SHIPPED_MODEL / "pen.json"
+
+    refused = run_pen_eval("--model", registry.SHIPPED_MODEL, "--n", "1", "--writers", "validation", "--save")
+    assert refused.returncode != 0 and "evaluation writers" in refused.stderr
+    assert not saved.exists()
+
+    done = run_pen_eval("--model", registry.SHIPPED_MODEL, "--n", "2", "--save", "--json")
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert json.loads(saved.read_text()) == figures
+    listed = subprocess.run([sys.executable, "-m", "mdr", "models"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120, env=dict(os.environ))
+    row = next(line for line in listed.stdout.splitlines() if registry.SHIPPED_MODEL in line)
+    assert f"{figures['overall']['recognizer']['exact_rate']:.2%}" in row
 
 
 def test_pen_eval_refuses_a_file_of_another_format(tmp_path):

@@ -12,7 +12,8 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "models", help="list the registered models (* marks the active one)",
         description="List the models under models/ with their MNIST test accuracy (int8 and fp32), "
-                    "int8 file size and training date; * marks the active model.",
+                    "int8 file size, real-handwriting numbers read exactly (as last measured by "
+                    "'pen-eval --save' or the Train page; - when not) and training date; * marks the active model.",
     )
     add_json_option(parser, "one JSON list instead of the table")
     parser.set_defaults(func=run)
@@ -37,10 +38,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"No models registered in {models_dir()}.")
         return 0
     width = max(4, *(len(r["name"]) for r in rows))
-    print(f"  {'name':{width}}  {'arch':9}  {'int8':>7}  {'fp32':>7}  {'int8 size':>9}  created")
+    print(f"  {'name':{width}}  {'arch':9}  {'int8':>7}  {'fp32':>7}  {'int8 size':>9}  {'real':>7}  created")
     for r in rows:
         size = f"{r['int8_bytes'] / 1000:.0f} KB" if r["int8_bytes"] else "-"
         line = (f"{'*' if r['active'] else ' '} {r['name']:{width}}  {r['arch'] or '-':9}  {_pct(r['acc_int8']):>7}  "
-                f"{_pct(r['acc_fp32']):>7}  {size:>9}  {(r['created'] or '-')[:19]}")
+                f"{_pct(r['acc_fp32']):>7}  {size:>9}  {_pct(r.get('pen_exact')):>7}  {(r['created'] or '-')[:19]}")
         print(line + (f"  ({r['problem']})" if r["problem"] else ""))
     return 0

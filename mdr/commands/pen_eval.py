@@ -39,6 +39,11 @@ def register(subparsers) -> None:
                         help="with --writers validation: the share the models were trained with "
                              f"(--pen-validation; default: {VALIDATION_FRACTION})")
     parser.add_argument("--out", type=Path, default=None, metavar="FILE.md", help="also write the report to this file")
+    parser.add_argument("--save", action="store_true",
+                        help="keep the figures beside the model (models/NAME/pen.json), where the Train page "
+                             "shows them, as its 'Measure on real handwriting' does; only for a registered "
+                             "model read on the evaluation writers of the committed file, all conditions, int8, "
+                             "default settings")
     add_json_option(parser)
     parser.set_defaults(func=run)
 
@@ -50,6 +55,10 @@ def run(args: argparse.Namespace) -> int:
                                split_seed=args.split_seed, validation_fraction=args.validation_fraction,
                                model=args.model, precision=args.precision,
                                conditions=tuple(args.conditions), knobs=tuple(args.knobs))
+    if args.save:
+        problem = _unsavable(args)
+        if problem:
+            return fail(ValueError(f"--save keeps only the figures the Train page shows: {problem}."))
     try:
         report = run_pen_eval(settings, failures_dir=args.failures)
     except (MdrError, ValueError) as e:
@@ -59,6 +68,27 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(f"# pen-eval\n\n{text}\n")
+    if args.save:
+        from mdr.models.operations import save_pen_report
+
+        print(f"Saved to {save_pen_report(report.model_name, report_dict(report))}")
     if args.json:
         print(json.dumps(report_dict(report)))
     return 0
+
+
+def _unsavable(args: argparse.Namespace) -> str | None:
+    """Why this run's figures would not be those of the Train page's measurement, or None."""
+    from mdr.data.pen import PEN_CONDITIONS, WRITER_SPLIT_SEED
+    from mdr.models import registry
+
+    if args.model is not None:
+        try:
+            registry.read_card(args.model)
+        except MdrError:
+            return f"'{args.model}' is not a registered model name"
+    if args.writers != "eval" or args.data is not None or args.split_seed != WRITER_SPLIT_SEED:
+        return "the evaluation writers of the committed pen-digits file are read"
+    if set(args.conditions) != set(PEN_CONDITIONS) or args.precision != "int8" or args.knobs:
+        return "every condition is read with the int8 model and the recognizer's default settings"
+    return None

@@ -181,8 +181,15 @@ def pen_accuracy(name: str, n: int | None = None, seed: int = 0, save: bool = Tr
     registry.read_card(name)  # a model that is not registered is refused before anything is drawn
     report = report_dict(run_pen_eval(PenEvalSettings(n=n or PEN_N, seed=seed, model=name), progress=progress))
     if save:
-        write_json_atomic(registry.model_dir(name) / PEN, report)
+        save_pen_report(name, report)
     return report
+
+
+def save_pen_report(name: str, report: dict[str, Any]) -> Path:
+    """Keep a pen-eval report (``report_dict``) of the evaluation writers beside model ``name``."""
+    path = registry.model_dir(name) / PEN
+    write_json_atomic(path, report)
+    return path
 
 
 def saved_pen_accuracy(name: str) -> dict[str, Any] | None:
