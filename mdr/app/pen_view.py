@@ -10,6 +10,7 @@ from mdr.app.theme import ACCENT, DARK, MUTED
 from mdr.errors import MdrError
 from mdr.models import operations as modelops
 
+CONFUSIONS_SHOWN = 6
 CONDITION_NAMES = {"spaced": "spaced", "touching": "touching", "transparent": "transparent canvas",
                    "two-rows": "two rows", "dark-on-light": "dark on light", "light-on-dark": "light on dark"}
 
@@ -83,9 +84,17 @@ def pen_results(name: str) -> None:
             st.plotly_chart(brush_chart(report), width="stretch", config={"displayModeBar": False},
                             key=f"pen_brush_{name}")
             st.caption("A brush a quarter of the digit's height or more closes loops and gaps the pen left open.")
+        confusions = list((overall["recognizer"].get("confusions") or {}).items())[:CONFUSIONS_SHOWN]
+        if confusions:
+            import pandas as pd
+
+            st.markdown("**Most frequent digit errors** (readings with as many digits as written)")
+            st.dataframe(pd.DataFrame([{"written": pair.split("->")[0], "read as": pair.split("->")[1],
+                                        "times": count} for pair, count in confusions]),
+                         hide_index=True, width=360)
         settings = report.get("settings") or {}
         st.caption(f"{settings.get('n', '—')} numbers per condition, seed {settings.get('seed', '—')}; "
-                   f"`python -m mdr pen-eval --model {name}` gives the full report with the digit confusions.")
+                   f"`python -m mdr pen-eval --model {name}` gives the full report.")
     else:
         st.caption("Not measured yet for this model.")
     if st.button("Measure on real handwriting" if not report else "Measure real handwriting again",
