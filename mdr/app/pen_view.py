@@ -89,8 +89,8 @@ def pen_results(name: str) -> None:
             import pandas as pd
 
             st.markdown("**Most frequent digit errors** (readings with as many digits as written)")
-            st.dataframe(pd.DataFrame([{"written": pair.split("->")[0], "read as": pair.split("->")[1],
-                                        "times": count} for pair, count in confusions]),
+            rows = [(*pair.split("->"), count) for pair, count in confusions]
+            st.dataframe(pd.DataFrame(rows, columns=["written", "read as", "times"]),
                          hide_index=True, width=360)
         settings = report.get("settings") or {}
         st.caption(f"{settings.get('n', '—')} numbers per condition, seed {settings.get('seed', '—')}; "

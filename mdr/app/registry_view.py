@@ -145,12 +145,12 @@ def registry_table() -> None:
     header = st.columns(widths)
     for column, title in zip(header, ["model", "int8 accuracy", "fp32 accuracy", "int8 size", "trained"]):
         column.markdown(f"**{title}**")
-    header[6].markdown("**real writing**", help="Real handwriting: numbers by writers no shipped model trained on, read exactly "
-                                                    "(all conditions), as last measured under **Results of a "
-                                                    "model**; — when not measured.")
     header[5].markdown("**touching digits**", help=f"How the model reads a part that may hold touching digits: "
                                                    f"a **{STRIP_READER}** reads it whole as a string; the "
                                                    f"**{CUT_SEARCH}** tries cuts and reads each piece.")
+    header[6].markdown("**real writing**", help="Real handwriting: numbers by writers no shipped model trained "
+                                                "on, read exactly (all conditions), as last measured under "
+                                                "**Results of a model**; — when not measured.")
     for row in rows:
         name = row["name"]
         columns = st.columns(widths, vertical_alignment="center")

@@ -68,12 +68,13 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(f"# pen-eval\n\n{text}\n")
+    figures = report_dict(report) if args.save or args.json else None
     if args.save:
         from mdr.models.operations import save_pen_report
 
-        print(f"Saved to {save_pen_report(report.model_name, report_dict(report))}")
+        print(f"Saved to {save_pen_report(report.model_name, figures)}")
     if args.json:
-        print(json.dumps(report_dict(report)))
+        print(json.dumps(figures))
     return 0
 
 

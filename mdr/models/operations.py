@@ -81,7 +81,7 @@ def model_rows() -> list[dict[str, Any]]:
 
 def _pen_exact(name: str) -> float | None:
     """The share of real-handwriting numbers read exactly in the model's saved pen-eval, if measured."""
-    report = _read_json(registry.model_dir(name) / PEN) or {}
+    report = saved_pen_accuracy(name) or {}
     exact = ((report.get("overall") or {}).get("recognizer") or {}).get("exact_rate")
     return exact if isinstance(exact, (int, float)) else None
 
