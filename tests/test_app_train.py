@@ -72,6 +72,13 @@ def test_measuring_real_handwriting_shows_the_model_beside_the_original_pipeline
     first = next(iter(confusions))
     assert (shown.iloc[0]["written"], shown.iloc[0]["read as"]) == tuple(first.split("->"))
     assert shown.iloc[0]["times"] == confusions[first]
+    misread = saved["misread"]
+    assert misread and saved["digit_errors"] == sum(confusions.values())
+    carried = sum(d["misread"] for d in misread)
+    assert any(f"carry {carried} of the {saved['digit_errors']} digit errors" in m.value for m in at.markdown)
+    drawn = [i.proto.imgs[0].caption for i in at.get("image") if "numbers (writer" in i.proto.imgs[0].caption]
+    assert drawn == [f"{d['written']} read as {d['read_as']} in {d['misread']} of {d['drawn']} numbers "
+                     f"(writer {d['writer']})" for d in misread]  # each misread digit as its writer wrote it
     assert [b.label for b in at.button if b.key == f"pen_{registry.SHIPPED_MODEL}"] == ["Measure real handwriting again"]
     rows = {row["name"]: row for row in operations.model_rows()}
     assert rows[registry.SHIPPED_MODEL]["pen_exact"] == saved["overall"]["recognizer"]["exact_rate"]

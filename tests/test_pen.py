@@ -229,6 +229,40 @@ def test_pen_eval_prints_the_per_condition_table_and_confusions():
         assert 1 <= interval["writers"] <= 2
     assert "| condition | exact | writers | interval |" in done.stdout
 
+    wrong_digits = figures["overall"]["recognizer"]["confusions"]
+    assert figures["digit_errors"] == sum(wrong_digits.values())
+    assert sum(d["misread"] for d in figures["misread"]) <= figures["digit_errors"]
+    for digit in figures["misread"]:
+        assert f"{digit['written']}->{digit['read_as']}" in wrong_digits and digit["misread"] <= digit["drawn"]
+    assert bool(figures["misread"]) == ("| pen digit | writer | written | read as | misread | drawn |" in done.stdout)
+
+
+def test_a_pen_digit_is_pictured_dark_on_white_and_an_unknown_one_is_refused_in_words():
+    digit = pen.cached_pen().digits[3]
+    picture = pen.pen_digit_picture(digit.index, height=64, brush=6)
+    left, _, top, bottom = ink_box(255 - picture)
+    assert picture.dtype == np.uint8 and picture[0, 0] == 255 and picture.min() == 0
+    assert abs(bottom - top + 1 - 64) <= 2 and left > 0 and top > 0
+    with pytest.raises(DataError, match="no usable digit number"):
+        pen.pen_digit_picture(10**7)
+
+
+def test_misread_pen_digits_are_counted_per_digit_and_ranked_by_how_often():
+    from mdr.data.compose import Sample
+    from mdr.evaluation.pen_eval import misread_digits
+
+    def number(digits: str, sources: tuple[int, ...]) -> Sample:
+        return Sample(np.zeros((1, 1, 3), np.uint8), digits, "spaced", sources)
+
+    samples = [number("71", (5, 8)), number("17", (8, 5)), number("70", (5, 9)), number("7\n0", (5, 9)),
+               number("0", (9,)), number("70", (5, 9))]
+    readings = ["41", "14", "40", "4\n8", "0", "4"]  # the last is too short: not counted
+    digits, errors = misread_digits(samples, readings, {5: 1, 8: 1, 9: 2})
+    assert errors == 5
+    assert [(d.source, d.writer, d.written, d.read_as, d.misread, d.drawn) for d in digits] == [
+        (5, 1, "7", "4", 4, 4), (9, 2, "0", "8", 1, 3)]
+    assert misread_digits(samples, [s.number for s in samples], {}) == ([], 0)
+
 
 def test_the_writer_interval_is_wide_when_one_writer_fails_and_nil_when_all_fail_alike():
     from mdr.evaluation.pen_eval import writer_interval

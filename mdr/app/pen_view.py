@@ -11,6 +11,7 @@ from mdr.errors import MdrError
 from mdr.models import operations as modelops
 
 CONFUSIONS_SHOWN = 6
+MISREAD_SHOWN = 10
 CONDITION_NAMES = {"spaced": "spaced", "touching": "touching", "transparent": "transparent canvas",
                    "two-rows": "two rows", "dark-on-light": "dark on light", "light-on-dark": "light on dark"}
 
@@ -56,6 +57,39 @@ def brush_chart(report: dict[str, Any]):
     return figure
 
 
+def misread_gallery(report: dict[str, Any], data: str | None) -> None:
+    """The pen digits misread most often, as drawn: a few odd digits carry most of the errors."""
+    from mdr.data.pen import pen_digit_picture
+
+    misread = (report.get("misread") or [])[:MISREAD_SHOWN]
+    if not misread:
+        return
+    carried = sum(d["misread"] for d in misread)
+    errors = report.get("digit_errors") or carried
+    st.markdown(f"**Digits misread most often**: every digit of the writers is drawn into several numbers; "
+                f"these {len(misread)} carry {carried} of the {errors} digit errors ({carried / errors:.0%}).")
+    try:
+        pictures = [pen_digit_picture(d["source"], data) for d in misread]
+    except MdrError as e:
+        st.caption(f"The digits cannot be shown: {e}")
+        return
+    columns = st.columns(5)
+    for k, (digit, picture) in enumerate(zip(misread, pictures)):
+        columns[k % 5].image(_square(picture), width=100,
+                             caption=f"{digit['written']} read as {digit['read_as']} in {digit['misread']} of "
+                                     f"{digit['drawn']} numbers (writer {digit['writer']})")
+
+
+def _square(picture):
+    """White margins that make a picture square, so every digit is shown at the same scale."""
+    import numpy as np
+
+    height, width = picture.shape
+    side = max(height, width)
+    top, left = (side - height) // 2, (side - width) // 2
+    return np.pad(picture, ((top, side - height - top), (left, side - width - left)), constant_values=255)
+
+
 def pen_results(name: str) -> None:
     """The saved pen-eval of model ``name`` as figures and charts, and a button to measure it (again)."""
     report = modelops.saved_pen_accuracy(name)
@@ -93,6 +127,7 @@ def pen_results(name: str) -> None:
             st.dataframe(pd.DataFrame(rows, columns=["written", "read as", "times"]),
                          hide_index=True, width=360)
         settings = report.get("settings") or {}
+        misread_gallery(report, settings.get("data"))
         st.caption(f"{settings.get('n', '—')} numbers per condition, seed {settings.get('seed', '—')}; "
                    f"`python -m mdr pen-eval --model {name}` gives the full report.")
     else:

@@ -231,6 +231,15 @@ def draw_pen_digit(digit: PenDigit, height: float, brush: int) -> DrawnDigit:
     return DrawnDigit(coverage, digit.label, digit.index, path_height * scale + brush)
 
 
+def pen_digit_picture(source: int, data: str | os.PathLike | None = None, height: int = 64,
+                      brush: int = 6) -> np.ndarray:
+    """Pen digit ``source`` (its index in the file) as a person would see it: dark ink on white."""
+    digit = next((d for d in cached_pen(data).digits if d.index == source), None)
+    if digit is None:
+        raise DataError(f"The pen-digits file has no usable digit number {source}.")
+    return 255 - np.pad(draw_pen_digit(digit, height, brush).coverage, brush)
+
+
 @dataclass(frozen=True)
 class WriterVariation:
     """The widest re-slant, turn and widening of a training number's digits: a writer who is

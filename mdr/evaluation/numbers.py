@@ -97,6 +97,8 @@ class ConditionResult:
     baseline: ReaderScore
     recognizer_right: list[bool] = field(default_factory=list)
     """Whether the recognizer read each sample exactly, in the set's order (for breakdowns by sample)."""
+    recognizer_read: list[str | None] = field(default_factory=list)
+    """What the recognizer read of each sample (None where it raised), in the set's order."""
 
 
 def _read(reader: Reader, image: np.ndarray) -> tuple[str | None, float, BaseException | None]:
@@ -139,6 +141,7 @@ def compare_on_sets(recognizer: Reader, baseline: Reader, sets: Iterable[tuple[s
             read, seconds, error = _read(recognizer, sample.image)
             right = result.recognizer.add(sample.number, read, seconds, error)
             result.recognizer_right.append(right)
+            result.recognizer_read.append(read)
             if not right and failures_dir is not None and saved < failures_per_condition:
                 write_png(Path(failures_dir) / _failure_name(sample, index, read, error), sample.image)
                 saved += 1

@@ -23,6 +23,8 @@ from mdr.evaluation.numbers import ConditionResult, Reader, _overall, compare_on
 from mdr.recognition.numeric import median
 
 CONFUSIONS_SHOWN = 12
+MISREAD_SHOWN = 10
+"""Pen digits listed in the report's table of the digits misread most often."""
 INTERVAL_LEVEL = 0.9
 """Coverage of the writer intervals: the middle 90% of the resampled rates."""
 INTERVAL_ROUNDS = 2000
@@ -108,6 +110,46 @@ def writer_interval(right: list[bool], writers: list[int], rounds: int = INTERVA
 
 
 @dataclass(frozen=True)
+class MisreadDigit:
+    """One pen digit of the evaluation writers that the recognizer misread in some of the numbers it was
+    drawn into (readings of the right length only, as for the digit errors)."""
+
+    source: int
+    """Its index in the pen-digits file."""
+    writer: int
+    written: str
+    drawn: int
+    """Numbers it was drawn into whose reading had the right length."""
+    misread: int
+    read_as: str
+    """What it was read as most often when misread."""
+
+
+def misread_digits(samples: list[Sample], readings: list[str | None],
+                   writer_of: dict[int, int]) -> tuple[list[MisreadDigit], int]:
+    """Every pen digit misread at least once, most often misread first, and all digit errors counted.
+
+    Each evaluation digit is drawn into many numbers, so one odd digit (a writer's 7 with a hooked
+    top) can carry a large share of all errors: the list says how concentrated the errors are."""
+    drawn: Counter = Counter()
+    wrong: dict[int, Counter] = {}
+    label: dict[int, str] = {}
+    for sample, read in zip(samples, readings):
+        want, got = sample.number.replace("\n", ""), (read or "").replace("\n", "")
+        if read is None or len(want) != len(got) or len(sample.sources) != len(want):
+            continue
+        for source, a, b in zip(sample.sources, want, got):
+            drawn[source] += 1
+            label[source] = a
+            if a != b:
+                wrong.setdefault(source, Counter())[b] += 1
+    digits = [MisreadDigit(source, writer_of.get(source, -1), label[source], drawn[source],
+                           sum(reads.values()), reads.most_common(1)[0][0]) for source, reads in wrong.items()]
+    digits.sort(key=lambda d: (-d.misread, -d.misread / d.drawn, d.source))
+    return digits, sum(d.misread for d in digits)
+
+
+@dataclass(frozen=True)
 class PenEvalSettings:
     """What one pen-eval run reads, and with what."""
 
@@ -146,6 +188,10 @@ class PenEvalReport:
     """The recognizer's exact numbers by brush width / digit height, all conditions together."""
     intervals: list[WriterInterval] = field(default_factory=list)
     """The recognizer's exact rate per condition with its writer interval (:func:`writer_interval`)."""
+    misread: list[MisreadDigit] = field(default_factory=list)
+    """The recognizer's misread pen digits, most often misread first (:func:`misread_digits`)."""
+    digit_errors: int = 0
+    """The recognizer's wrong digits, over the readings of the right length, all conditions."""
 
     @property
     def touching_share(self) -> float | None:
@@ -175,9 +221,13 @@ def run_pen_eval(settings: PenEvalSettings, readers: tuple[Reader, Reader] | Non
         writers = [writer_of[s.sources[0]] for s in samples]
         low, high = writer_interval(result.recognizer_right, writers)
         intervals.append(WriterInterval(condition, result.recognizer.exact_rate, low, high, len(set(writers))))
+    misread, digit_errors = misread_digits([s for _, samples in sets for s in samples],
+                                           [read for result in results for read in result.recognizer_read],
+                                           writer_of)
     return PenEvalReport(settings, results, len(bank.writers), len(pairs), sum(pairs),
                          str(cached_pen(settings.data).path), _model_name(settings.model),
-                         by_brush=brush_bands(ratios, right), intervals=intervals)
+                         by_brush=brush_bands(ratios, right), intervals=intervals,
+                         misread=misread, digit_errors=digit_errors)
 
 
 def _model_name(model: str | None) -> str:
@@ -233,6 +283,15 @@ def to_markdown(report: PenEvalReport) -> str:
         lines += ["", "Digit errors, true -> read (readings of the right length, all conditions):", "",
                   "| true | read | recognizer | original |", "|---|---|---|---|"]
         lines += [f"| {a} | {b} | {n} | {o} |" for a, b, n, o in confusions]
+    if report.misread:
+        shown = report.misread[:MISREAD_SHOWN]
+        carried = sum(d.misread for d in shown)
+        lines += ["", f"Pen digits misread most often (recognizer): each digit is drawn into many numbers, and "
+                      f"these {len(shown)} of the {len(report.misread)} digits ever misread carry {carried} of the "
+                      f"{report.digit_errors} digit errors ({carried / max(1, report.digit_errors):.0%}).", "",
+                  "| pen digit | writer | written | read as | misread | drawn |", "|---|---|---|---|---|---|"]
+        lines += [f"| {d.source} | {d.writer} | {d.written} | {d.read_as} | {d.misread} | {d.drawn} |"
+                  for d in shown]
     return "\n".join(lines)
 
 
@@ -250,4 +309,6 @@ def report_dict(report: PenEvalReport) -> dict:
                                         "high": round(i.high, 4), "writers": i.writers,
                                         "level": INTERVAL_LEVEL} for i in report.intervals},
             "by_brush": [{"band": b.label, "numbers": b.numbers, "exact": b.exact,
-                          "exact_rate": round(b.exact_rate, 4)} for b in report.by_brush], **data}
+                          "exact_rate": round(b.exact_rate, 4)} for b in report.by_brush],
+            "digit_errors": report.digit_errors, "misread_digits": len(report.misread),
+            "misread": [asdict(d) for d in report.misread[:MISREAD_SHOWN]], **data}
