@@ -159,21 +159,6 @@ def test_a_varied_bank_writes_the_same_labels_by_the_same_writer_in_other_shapes
         pen.PenBank(digits, variation=-1)
 
 
-def test_a_mixed_bank_draws_each_digit_of_some_numbers_from_a_writer_of_its_own():
-    digits = pen.digits_of(pen.cached_pen(), pen.split_writers(pen.cached_pen().writers).train)
-    labels = [[4, 0, 7, 1, 9, 3]]
-    hands = [len({d.writer for d in pen.PenBank(digits, mixed=0.5).pick_number(labels, np.random.default_rng(s))[0]})
-             for s in range(40)]
-    assert hands.count(1) >= 8 and sum(h >= 4 for h in hands) >= 8, hands  # about half of each
-    for seed in range(10):
-        mixed = pen.PenBank(digits, mixed=1.0).pick_number(labels, np.random.default_rng(seed))[0]
-        assert [d.label for d in mixed] == labels[0]
-        one = pen.PenBank(digits).pick_number(labels, np.random.default_rng(seed))[0]
-        assert len({d.writer for d in one}) == 1
-    with pytest.raises(ValueError, match="probability"):
-        pen.PenBank(digits, mixed=1.5)
-
-
 def test_each_number_is_written_by_one_evaluation_writer():
     eval_writers = set(pen.split_writers(pen.cached_pen().writers).eval)
     for condition in ("spaced", "two-rows"):

@@ -98,8 +98,6 @@ def test_strip_numbers_can_write_their_zeros_ones_and_sevens_in_the_other_style(
     StripTrainConfig(mix=StripMix(pen_styles=0.3)).check()
     with pytest.raises(ValueError, match="pen_styles is a probability"):
         StripTrainConfig(mix=StripMix(pen_styles=1.5)).check()
-    with pytest.raises(ValueError, match="pen_mixed_writers is a share"):
-        StripTrainConfig(mix=StripMix(pen_mixed_writers=1.5)).check()
 
 def test_training_digit_is_what_the_recognizer_would_classify():
     """The 28x28 training input of a digit drawn alone equals the recognizer's input for that drawing."""

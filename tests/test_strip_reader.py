@@ -367,9 +367,8 @@ def test_the_cards_command_makes_the_same_strip_config_again_validation_writers_
 
     config = StripTrainConfig()
     config = replace(config, epochs=3, frame_stride=2,
-                     mix=replace(config.mix, numbers=500, pen_validation=0.2, pen_variation=0.5, pen_styles=0.3,
-                                 pen_mixed_writers=0.5))
+                     mix=replace(config.mix, numbers=500, pen_validation=0.2, pen_variation=0.5, pen_styles=0.3))
     words = shlex.split(strip_command("again", "mnist-cnn", config, activate=False))
     assert "--pen-validation" in words and "--pen-variation" in words and "--frame-stride" in words
-    assert "--pen-styles" in words and "--pen-mixed-writers" in words
+    assert "--pen-styles" in words
     assert config_from_args(build_parser().parse_args(words[3:])) == config

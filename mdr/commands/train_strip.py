@@ -49,9 +49,6 @@ def register(subparsers) -> None:
     parser.add_argument("--pen-styles", type=float, default=None, metavar="P",
                         help="chance that a pen 0, 1 or 7 is re-written slashed, flagged or crossed "
                              "(default: 0)")
-    parser.add_argument("--pen-mixed-writers", type=float, default=None, metavar="P",
-                        help="chance that a pen number's digits come from different writers, drawn digit by "
-                             "digit (default: 0, one writer per number)")
     parser.add_argument("--data-dir", default=None, help="folder of the MNIST IDX files")
     parser.add_argument("--pen-data", default=None, help="a pen-digits file or folder (default: the committed copy)")
     parser.add_argument("--pen-check", type=int, default=None, metavar="N",
@@ -78,7 +75,6 @@ def config_from_args(args: argparse.Namespace):
                                      "pen_validation": args.pen_validation,
                                      "pen_variation": args.pen_variation,
                                      "pen_styles": args.pen_styles,
-                                     "pen_mixed_writers": args.pen_mixed_writers,
                                      "pen_data": args.pen_data}.items() if v is not None}
     changes = {k: v for k, v in {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
                                  "width_jitter": args.width_jitter, "seed": args.seed,

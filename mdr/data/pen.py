@@ -292,19 +292,14 @@ class PenBank:
 
     ``variation`` > 0 re-slants, turns and widens each number's digits at random (up to that
     share of :data:`WRITER_VARIATION`), so training numbers look written by more people than
-    the corpus holds; ``mixed`` is the chance that a number's digits come from writers drawn
-    digit by digit instead (neighbours of two hands: more pairs than the corpus's writers
-    make alone). Evaluation banks keep both 0."""
+    the corpus holds; evaluation banks keep 0."""
 
-    def __init__(self, digits: list[PenDigit], variation: float = 0.0, mixed: float = 0.0):
+    def __init__(self, digits: list[PenDigit], variation: float = 0.0):
         if not digits:
             raise DataError("No pen digits to draw from (no digit of the chosen writers).")
         if variation < 0:
             raise ValueError("variation is a strength: 0 or more.")
-        if not 0 <= mixed <= 1:
-            raise ValueError("mixed is a probability: between 0 and 1.")
         self.variation = variation
-        self.mixed = mixed
         self.by_writer: dict[int, list[list[PenDigit]]] = {}
         for digit in digits:
             self.by_writer.setdefault(digit.writer, [[] for _ in range(10)])[digit.label].append(digit)
@@ -313,8 +308,6 @@ class PenBank:
     def pick_number(self, labels: list[list[int]], rng: np.random.Generator) -> list[list[PenDigit]]:
         """One writer (one who wrote every label needed, when there is one), then one of
         their digits per label; a label the writer never wrote becomes one they did."""
-        if self.mixed > 0 and rng.random() < self.mixed:
-            return self._pick_mixed(labels, rng)
         needed = {label for row in labels for label in row}
         complete = [w for w in self.writers if all(self.by_writer[w][label] for label in needed)]
         pool = complete or self.writers
@@ -331,18 +324,6 @@ class PenBank:
         if self.variation > 0:
             hand = random_hand(self.variation, rng)
             picked = [[vary_digit(d, *hand) for d in line] for line in picked]
-        return picked
-
-    def _pick_mixed(self, labels: list[list[int]], rng: np.random.Generator) -> list[list[PenDigit]]:
-        """Each digit from a writer of its own, drawn among those who wrote that label."""
-        picked = []
-        for row in labels:
-            line = []
-            for label in row:
-                writers = [w for w in self.writers if self.by_writer[w][label]]
-                own = self.by_writer[writers[int(rng.integers(len(writers)))]][label]
-                line.append(own[int(rng.integers(len(own)))])
-            picked.append(line)
         return picked
 
     def aspect(self, digit: PenDigit) -> float:

@@ -47,8 +47,6 @@ def strip_command(name: str, base: str, config, activate: bool) -> str:
         parts.append(f"--pen-variation {mix.pen_variation}")
     if mix.pen_styles:
         parts.append(f"--pen-styles {mix.pen_styles}")
-    if mix.pen_mixed_writers:
-        parts.append(f"--pen-mixed-writers {mix.pen_mixed_writers}")
     if mix.data_dir:
         parts.append(f"--data-dir {mix.data_dir}")
     if mix.pen_data:

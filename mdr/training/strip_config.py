@@ -37,7 +37,7 @@ class StripTrainConfig:
         mix = self.mix
         if mix.numbers < 1:
             raise ValueError("numbers must be at least 1: the strips are cut from composed numbers.")
-        for name in ("touching_share", "mnist_share", "pen_mixed_writers"):
+        for name in ("touching_share", "mnist_share"):
             if not 0 <= getattr(mix, name) <= 1:
                 raise ValueError(f"{name} is a share of the composed numbers: between 0 and 1.")
         check_validation_share(mix.pen_validation)

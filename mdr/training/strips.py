@@ -51,9 +51,6 @@ class StripMix:
     """Chance that a pen 0, 1 or 7 of a composed number is written in its other style: slashed, flagged
     or crossed (:mod:`mdr.training.styles`, as for the digit classifier). The reader's second opinion
     is multiplied into the classifier's, so a reader that never saw a slashed zero outvotes it."""
-    pen_mixed_writers: float = 0.0
-    """Chance that a pen number's digits come from writers drawn digit by digit, not from one writer:
-    touching neighbours of two hands, more pairs than the corpus's writers make alone."""
     pen_data: str | None = None
     data_dir: str | None = None
 
@@ -65,8 +62,8 @@ class StyledPenBank(PenBank):
     """A pen bank whose 0s, 1s and 7s are sometimes written in their other style
     (:func:`mdr.training.styles.restyle`), each digit of a number on its own."""
 
-    def __init__(self, digits, styles: float, variation: float = 0.0, mixed: float = 0.0):
-        super().__init__(digits, variation=variation, mixed=mixed)
+    def __init__(self, digits, styles: float, variation: float = 0.0):
+        super().__init__(digits, variation=variation)
         self.styles = styles
 
     def pick_number(self, labels, rng):
@@ -117,10 +114,8 @@ def make_strips(mix: StripMix, on_progress=None, should_stop=None) -> tuple[list
     rng = np.random.default_rng(mix.seed)
     pen = cached_pen(mix.pen_data)
     split = split_writers(pen.writers, mix.pen_split_seed, validation_fraction=mix.pen_validation)
-    pen_bank = (StyledPenBank(digits_of(pen, split.train), mix.pen_styles, variation=mix.pen_variation,
-                              mixed=mix.pen_mixed_writers)
-                if mix.pen_styles > 0 else PenBank(digits_of(pen, split.train), variation=mix.pen_variation,
-                                                   mixed=mix.pen_mixed_writers))
+    pen_bank = (StyledPenBank(digits_of(pen, split.train), mix.pen_styles, variation=mix.pen_variation)
+                if mix.pen_styles > 0 else PenBank(digits_of(pen, split.train), variation=mix.pen_variation))
     images, labels = load_split("train", mix.data_dir)
     mnist_bank = DigitBank(images, labels)
     touching, spaced = PEN_CONDITIONS["touching"], PEN_CONDITIONS["spaced"]
