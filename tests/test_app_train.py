@@ -72,6 +72,7 @@ def test_measuring_real_handwriting_shows_the_model_beside_the_original_pipeline
     first = next(iter(confusions))
     assert (shown.iloc[0]["written"], shown.iloc[0]["read as"]) == tuple(first.split("->"))
     assert shown.iloc[0]["times"] == confusions[first]
+    assert any("per writer" in m.value for m in at.markdown) and saved["by_writer"]
     misread = saved["misread"]
     assert misread and saved["digit_errors"] == sum(confusions.values())
     carried = sum(d["misread"] for d in misread)

@@ -229,6 +229,12 @@ def test_pen_eval_prints_the_per_condition_table_and_confusions():
         assert 1 <= interval["writers"] <= 2
     assert "| condition | exact | writers | interval |" in done.stdout
 
+    by_writer = figures["by_writer"]
+    assert sum(w["numbers"] for w in by_writer) == 2 * len(pen.PEN_CONDITIONS)
+    assert sum(w["exact"] for w in by_writer) == figures["overall"]["recognizer"]["exact"]
+    assert [w["exact_rate"] for w in by_writer] == sorted(w["exact_rate"] for w in by_writer)
+    assert "per writer, the" in done.stdout
+
     wrong_digits = figures["overall"]["recognizer"]["confusions"]
     assert figures["digit_errors"] == sum(wrong_digits.values())
     assert sum(d["misread"] for d in figures["misread"]) <= figures["digit_errors"]
@@ -276,6 +282,14 @@ def test_the_writer_interval_is_wide_when_one_writer_fails_and_nil_when_all_fail
     assert writer_interval([True] * 5, [1, 1, 2, 2, 3]) == (1.0, 1.0)
     with pytest.raises(ValueError):
         writer_interval([True, False], [1])
+
+
+def test_writers_are_scored_on_their_own_numbers_worst_first():
+    from mdr.evaluation.pen_eval import writer_scores
+
+    scores = writer_scores([True, False, True, True, False, True], [4, 4, 9, 9, 2, 7])
+    assert [(s.writer, s.numbers, s.exact) for s in scores] == [(2, 1, 0), (4, 2, 1), (9, 2, 2), (7, 1, 1)]
+    assert scores[1].exact_rate == 0.5 and writer_scores([], []) == []
 
 
 def test_exact_numbers_are_broken_down_by_brush_width_over_digit_height():

@@ -57,6 +57,21 @@ def brush_chart(report: dict[str, Any]):
     return figure
 
 
+def writer_chart(report: dict[str, Any]):
+    """Exact numbers per writer, worst first: a few writers' odd digits carry most of the errors."""
+    import plotly.graph_objects as go
+
+    writers = report.get("by_writer") or []
+    figure = go.Figure(go.Bar(
+        x=[f"w{w['writer']}" for w in writers], y=[w["exact_rate"] * 100 for w in writers], marker_color=ACCENT,
+        customdata=[[w["exact"], w["numbers"]] for w in writers],
+        hovertemplate="writer %{x}: %{y:.1f}% (%{customdata[0]} of %{customdata[1]} numbers)<extra></extra>"))
+    figure.update_layout(xaxis=dict(title="writer (read worst first)", type="category"),
+                         yaxis=dict(title="read exactly (%)", range=[0, 105]),
+                         height=260, margin=dict(l=10, r=10, t=10, b=10))
+    return figure
+
+
 def misread_gallery(report: dict[str, Any], data: str | None) -> None:
     """The pen digits misread most often, as drawn: a few odd digits carry most of the errors."""
     from mdr.data.pen import pen_digit_picture
@@ -118,6 +133,11 @@ def pen_results(name: str) -> None:
             st.plotly_chart(brush_chart(report), width="stretch", config={"displayModeBar": False},
                             key=f"pen_brush_{name}")
             st.caption("A brush a quarter of the digit's height or more closes loops and gaps the pen left open.")
+        if report.get("by_writer"):
+            st.markdown("**Numbers read exactly, per writer**")
+            st.plotly_chart(writer_chart(report), width="stretch", config={"displayModeBar": False},
+                            key=f"pen_writers_{name}")
+            st.caption("Most writers' numbers all read right; a few writers' odd digits carry most of the errors.")
         confusions = list((overall["recognizer"].get("confusions") or {}).items())[:CONFUSIONS_SHOWN]
         if confusions:
             import pandas as pd

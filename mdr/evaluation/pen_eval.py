@@ -25,6 +25,8 @@ from mdr.recognition.numeric import median
 CONFUSIONS_SHOWN = 12
 MISREAD_SHOWN = 10
 """Pen digits listed in the report's table of the digits misread most often."""
+WRITERS_SHOWN = 5
+"""Writers named in the report's line of the writers read worst."""
 INTERVAL_LEVEL = 0.9
 """Coverage of the writer intervals: the middle 90% of the resampled rates."""
 INTERVAL_ROUNDS = 2000
@@ -110,6 +112,27 @@ def writer_interval(right: list[bool], writers: list[int], rounds: int = INTERVA
 
 
 @dataclass(frozen=True)
+class WriterScore:
+    """Exact numbers of one writer, all conditions together."""
+
+    writer: int
+    numbers: int
+    exact: int
+
+    @property
+    def exact_rate(self) -> float:
+        return self.exact / self.numbers if self.numbers else 0.0
+
+
+def writer_scores(right: list[bool], writers: list[int]) -> list[WriterScore]:
+    """Each writer's exact numbers, the writer read worst first."""
+    numbers: Counter = Counter(writers)
+    exact: Counter = Counter(w for ok, w in zip(right, writers) if ok)
+    scores = [WriterScore(w, numbers[w], exact[w]) for w in numbers]
+    return sorted(scores, key=lambda s: (s.exact_rate, -s.numbers, s.writer))
+
+
+@dataclass(frozen=True)
 class MisreadDigit:
     """One pen digit of the evaluation writers that the recognizer misread in some of the numbers it was
     drawn into (readings of the right length only, as for the digit errors)."""
@@ -188,6 +211,8 @@ class PenEvalReport:
     """The recognizer's exact numbers by brush width / digit height, all conditions together."""
     intervals: list[WriterInterval] = field(default_factory=list)
     """The recognizer's exact rate per condition with its writer interval (:func:`writer_interval`)."""
+    by_writer: list[WriterScore] = field(default_factory=list)
+    """The recognizer's exact numbers per writer, worst first (:func:`writer_scores`)."""
     misread: list[MisreadDigit] = field(default_factory=list)
     """The recognizer's misread pen digits, most often misread first (:func:`misread_digits`)."""
     digit_errors: int = 0
@@ -217,6 +242,7 @@ def run_pen_eval(settings: PenEvalSettings, readers: tuple[Reader, Reader] | Non
     right = [ok for result in results for ok in result.recognizer_right]
     writer_of = {d.index: writer for writer, labels in bank.by_writer.items() for ds in labels for d in ds}
     intervals = []
+    all_writers = [writer_of[s.sources[0]] for _, samples in sets for s in samples]
     for (condition, samples), result in zip(sets, results):
         writers = [writer_of[s.sources[0]] for s in samples]
         low, high = writer_interval(result.recognizer_right, writers)
@@ -227,7 +253,7 @@ def run_pen_eval(settings: PenEvalSettings, readers: tuple[Reader, Reader] | Non
     return PenEvalReport(settings, results, len(bank.writers), len(pairs), sum(pairs),
                          str(cached_pen(settings.data).path), _model_name(settings.model),
                          by_brush=brush_bands(ratios, right), intervals=intervals,
-                         misread=misread, digit_errors=digit_errors)
+                         by_writer=writer_scores(right, all_writers), misread=misread, digit_errors=digit_errors)
 
 
 def _model_name(model: str | None) -> str:
@@ -278,6 +304,11 @@ def to_markdown(report: PenEvalReport) -> str:
                       "small digits closes loops and gaps a pen left open.", "",
                   "| brush / height | numbers | exact |", "|---|---|---|"]
         lines += [f"| {b.label} | {b.numbers} | {b.exact_rate:.1%} |" for b in report.by_brush]
+    if report.by_writer:
+        worst = report.by_writer[:WRITERS_SHOWN]
+        lines += ["", f"Exact numbers (recognizer, all conditions) per writer, the {len(worst)} read worst of "
+                      f"{len(report.by_writer)}: " + ", ".join(f"writer {w.writer} {w.exact_rate:.1%} of {w.numbers}"
+                                                               for w in worst) + "."]
     confusions = _confusion_rows(report)
     if confusions:
         lines += ["", "Digit errors, true -> read (readings of the right length, all conditions):", "",
@@ -310,5 +341,7 @@ def report_dict(report: PenEvalReport) -> dict:
                                         "level": INTERVAL_LEVEL} for i in report.intervals},
             "by_brush": [{"band": b.label, "numbers": b.numbers, "exact": b.exact,
                           "exact_rate": round(b.exact_rate, 4)} for b in report.by_brush],
+            "by_writer": [{"writer": w.writer, "numbers": w.numbers, "exact": w.exact,
+                           "exact_rate": round(w.exact_rate, 4)} for w in report.by_writer],
             "digit_errors": report.digit_errors, "misread_digits": len(report.misread),
             "misread": [asdict(d) for d in report.misread[:MISREAD_SHOWN]], **data}
