@@ -11,7 +11,6 @@ from mdr.errors import MdrError
 from mdr.models import operations as modelops
 
 CONFUSIONS_SHOWN = 6
-MISREAD_SHOWN = 10
 CONDITION_NAMES = {"spaced": "spaced", "touching": "touching", "transparent": "transparent canvas",
                    "two-rows": "two rows", "dark-on-light": "dark on light", "light-on-dark": "light on dark"}
 
@@ -76,7 +75,7 @@ def misread_gallery(report: dict[str, Any], data: str | None) -> None:
     """The pen digits misread most often, as drawn: a few odd digits carry most of the errors."""
     from mdr.data.pen import pen_digit_picture
 
-    misread = (report.get("misread") or [])[:MISREAD_SHOWN]
+    misread = report.get("misread") or []  # the report keeps the first few
     if not misread:
         return
     carried = sum(d["misread"] for d in misread)

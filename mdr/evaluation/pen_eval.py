@@ -5,8 +5,9 @@ not trained on (:mod:`mdr.data.pen`), one writer per number, and both readers
 read the same images condition by condition (:mod:`mdr.evaluation.numbers`).
 Besides exact numbers and per-digit accuracy, the report gives how often the
 digit count came out right, how many touching neighbours really touch,
-which digits are read as which, and how far each condition's figure may move
-on other writers (the writer interval).
+which digits are read as which, how far each condition's figure may move
+on other writers (the writer interval), and which writers and which of their
+pen digits carry the errors.
 """
 from __future__ import annotations
 
@@ -241,12 +242,12 @@ def run_pen_eval(settings: PenEvalSettings, readers: tuple[Reader, Reader] | Non
     ratios = [brush_ratio(s) for _, samples in sets for s in samples]
     right = [ok for result in results for ok in result.recognizer_right]
     writer_of = {d.index: writer for writer, labels in bank.by_writer.items() for ds in labels for d in ds}
+    writers_per_set = [[writer_of[s.sources[0]] for s in samples] for _, samples in sets]
     intervals = []
-    all_writers = [writer_of[s.sources[0]] for _, samples in sets for s in samples]
-    for (condition, samples), result in zip(sets, results):
-        writers = [writer_of[s.sources[0]] for s in samples]
+    for (condition, _), result, writers in zip(sets, results, writers_per_set):
         low, high = writer_interval(result.recognizer_right, writers)
         intervals.append(WriterInterval(condition, result.recognizer.exact_rate, low, high, len(set(writers))))
+    all_writers = [w for writers in writers_per_set for w in writers]
     misread, digit_errors = misread_digits([s for _, samples in sets for s in samples],
                                            [read for result in results for read in result.recognizer_read],
                                            writer_of)
