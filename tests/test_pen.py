@@ -263,11 +263,11 @@ def test_misread_pen_digits_are_counted_per_digit_and_ranked_by_how_often():
     samples = [number("71", (5, 8)), number("17", (8, 5)), number("70", (5, 9)), number("7\n0", (5, 9)),
                number("0", (9,)), number("70", (5, 9))]
     readings = ["41", "14", "40", "4\n8", "0", "4"]  # the last is too short: not counted
-    digits, errors = misread_digits(samples, readings, {5: 1, 8: 1, 9: 2})
-    assert errors == 5
+    digits = misread_digits(samples, readings, {5: 1, 8: 1, 9: 2})
+    assert sum(d.misread for d in digits) == 5
     assert [(d.source, d.writer, d.written, d.read_as, d.misread, d.drawn) for d in digits] == [
         (5, 1, "7", "4", 4, 4), (9, 2, "0", "8", 1, 3)]
-    assert misread_digits(samples, [s.number for s in samples], {}) == ([], 0)
+    assert misread_digits(samples, [s.number for s in samples], {}) == []
 
 
 def test_the_writer_interval_is_wide_when_one_writer_fails_and_nil_when_all_fail_alike():

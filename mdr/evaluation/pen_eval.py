@@ -150,8 +150,8 @@ class MisreadDigit:
 
 
 def misread_digits(samples: list[Sample], readings: list[str | None],
-                   writer_of: dict[int, int]) -> tuple[list[MisreadDigit], int]:
-    """Every pen digit misread at least once, most often misread first, and all digit errors counted.
+                   writer_of: dict[int, int]) -> list[MisreadDigit]:
+    """Every pen digit misread at least once, most often misread first.
 
     Each evaluation digit is drawn into many numbers, so one odd digit (a writer's 7 with a hooked
     top) can carry a large share of all errors: the list says how concentrated the errors are."""
@@ -170,7 +170,7 @@ def misread_digits(samples: list[Sample], readings: list[str | None],
     digits = [MisreadDigit(source, writer_of.get(source, -1), label[source], drawn[source],
                            sum(reads.values()), reads.most_common(1)[0][0]) for source, reads in wrong.items()]
     digits.sort(key=lambda d: (-d.misread, -d.misread / d.drawn, d.source))
-    return digits, sum(d.misread for d in digits)
+    return digits
 
 
 @dataclass(frozen=True)
@@ -216,8 +216,11 @@ class PenEvalReport:
     """The recognizer's exact numbers per writer, worst first (:func:`writer_scores`)."""
     misread: list[MisreadDigit] = field(default_factory=list)
     """The recognizer's misread pen digits, most often misread first (:func:`misread_digits`)."""
-    digit_errors: int = 0
-    """The recognizer's wrong digits, over the readings of the right length, all conditions."""
+
+    @property
+    def digit_errors(self) -> int:
+        """The recognizer's wrong digits, over the readings of the right length, all conditions."""
+        return sum(_overall(self.results, "recognizer").confusions.values())
 
     @property
     def touching_share(self) -> float | None:
@@ -248,13 +251,12 @@ def run_pen_eval(settings: PenEvalSettings, readers: tuple[Reader, Reader] | Non
         low, high = writer_interval(result.recognizer_right, writers)
         intervals.append(WriterInterval(condition, result.recognizer.exact_rate, low, high, len(set(writers))))
     all_writers = [w for writers in writers_per_set for w in writers]
-    misread, digit_errors = misread_digits([s for _, samples in sets for s in samples],
-                                           [read for result in results for read in result.recognizer_read],
-                                           writer_of)
+    misread = misread_digits([s for _, samples in sets for s in samples],
+                             [read for result in results for read in result.recognizer_read], writer_of)
     return PenEvalReport(settings, results, len(bank.writers), len(pairs), sum(pairs),
                          str(cached_pen(settings.data).path), _model_name(settings.model),
                          by_brush=brush_bands(ratios, right), intervals=intervals,
-                         by_writer=writer_scores(right, all_writers), misread=misread, digit_errors=digit_errors)
+                         by_writer=writer_scores(right, all_writers), misread=misread)
 
 
 def _model_name(model: str | None) -> str:
