@@ -76,11 +76,10 @@ def strip_section(start_run) -> None:
                                     help="How finely the reader reads along the strip. 2 columns give twice "
                                          "the frames: room for narrow digits side by side (11, 71) that 4 "
                                          "columns may read as one.")
-        styles = extra[3].slider("Slashed 0, flagged 1, crossed 7: chance", 0.0, 1.0, mix.pen_styles,
-                                 step=0.05, key="strip_styles",
-                                 help="A pen 0, 1 or 7 is re-written in another style this often (a bar through "
-                                      "the zero, a flag and foot on the one, a bar across the seven or a "
-                                      "serif on it), as many "
+        styles = extra[3].slider("Slashed 0, flagged 1, crossed 7: chance", 0.0, 1.0, mix.pen_styles, step=0.05,
+                                 key="strip_styles",
+                                 help="A pen 0, 1 or 7 is re-written in its other style this often (a bar through "
+                                      "the zero, a flag and foot on the one, a bar across the seven), as many "
                                       "people write them. The reader's opinion of each digit is multiplied "
                                       "into the classifier's: it should know these styles too.")
         second = st.columns([2, 1, 1], vertical_alignment="bottom")

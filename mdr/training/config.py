@@ -74,9 +74,8 @@ class TrainConfig:
     """mnist+pen: strength of the random re-slant, turn and widening of each pen digit before it is
     drawn (1: up to :data:`mdr.data.pen.WRITER_VARIATION`), as writers the corpus lacks would write it."""
     pen_styles: float = 0.0
-    """mnist+pen: chance that a pen 0, 1 or 7 is re-written as a slashed zero, a flagged one,
-    or a crossed seven or one with a serif (:mod:`mdr.training.styles`): styles some
-    people write and few trainers show."""
+    """mnist+pen: chance that a pen 0, 1 or 7 is re-written as a slashed zero, a flagged one
+    or a crossed seven (:mod:`mdr.training.styles`): styles some people write and few trainers show."""
     reject_fraction: float = 0.0
     """Share of the training images that are "not a single digit" (class 10: touching pairs,
     parts of digits, fragments; :mod:`mdr.training.reject`). 0 trains today's 10-class model;

@@ -36,8 +36,8 @@ class PenMix:
     max_brush_ratio: float = 0.34
     """A brush is at most this fraction of the digit's height (as in the pen-eval sets)."""
     styles: float = 0.0
-    """Chance that a 0, 1 or 7 is re-written as a slashed zero, a flagged one, or a crossed
-    seven or one with a serif (:mod:`mdr.training.styles`)."""
+    """Chance that a 0, 1 or 7 is re-written as a slashed zero, a flagged one or a crossed seven
+    (:mod:`mdr.training.styles`)."""
     validation: float = 0.0
     """Share of all writers held out as validation writers (not drawn from; 0: none)."""
     variation: float = 0.0

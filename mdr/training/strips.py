@@ -48,9 +48,9 @@ class StripMix:
     """Strength of the random re-slant, turn and widening of each pen number (1: up to
     :data:`mdr.data.pen.WRITER_VARIATION`; 0: the digits as written): more writers than the corpus has."""
     pen_styles: float = 0.0
-    """Chance that a pen 0, 1 or 7 of a composed number is written in another style: slashed, flagged,
-    crossed or with a serif (:mod:`mdr.training.styles`, as for the digit classifier). The reader's
-    second opinion is multiplied into the classifier's, so a reader that never saw a slashed zero outvotes it."""
+    """Chance that a pen 0, 1 or 7 of a composed number is written in its other style: slashed, flagged
+    or crossed (:mod:`mdr.training.styles`, as for the digit classifier). The reader's second opinion
+    is multiplied into the classifier's, so a reader that never saw a slashed zero outvotes it."""
     pen_data: str | None = None
     data_dir: str | None = None
 

@@ -1,9 +1,8 @@
 """Ways people write digits that neither MNIST nor every pen writer shows: added strokes.
 
-A slashed zero (a diagonal or upright bar through the ring, short or as long as
-a phi's), a crossed seven (a bar across the stem), a seven with a serif (a tick
-down from the start of its top bar) and a one with a flag at the top and a foot
-at the bottom are made from a pen digit's own trajectory by adding one or two
+A slashed zero (a diagonal or upright bar through the ring), a crossed seven
+(a bar across the stem), and a one with a flag at the top and a foot at the
+bottom are made from a pen digit's own trajectory by adding one or two
 pen strokes, in its millimetre coordinates, before it is stroked onto a
 canvas. The label stays: these are the same digits, written another way.
 """
@@ -24,20 +23,14 @@ def _line(a: tuple[float, float], b: tuple[float, float], points: int = 8) -> np
 
 
 def slashed_zero(digit: PenDigit, rng: np.random.Generator) -> PenDigit:
-    """A bar through the ring, reaching a little past it: "/" as often as upright.
-
-    Upright bars are now and then long, like a phi's, so that a small ring on a
-    long stem is still a zero."""
+    """A bar through the ring, reaching a little past it: "/" as often as upright."""
     x0, y0, w, h = digit.extent
     over = float(rng.uniform(0.05, 0.25)) * h
-    long_bar = float(rng.uniform(0.3, 0.8)) * h
     if rng.random() < 0.5:  # diagonal, bottom-left to top-right
         bar = _line((x0 - 0.1 * w, y0 + h + over * 0.6), (x0 + 1.1 * w, y0 - over * 0.6))
     else:  # upright, slightly leaning
         cx = x0 + w * float(rng.uniform(0.4, 0.6))
         lean = float(rng.uniform(-0.15, 0.15)) * w
-        if rng.random() < 0.4:
-            over = long_bar
         bar = _line((cx - lean, y0 + h + over), (cx + lean, y0 - over))
     return replace(digit, strokes=digit.strokes + (bar,))
 
@@ -52,20 +45,6 @@ def crossed_seven(digit: PenDigit, rng: np.random.Generator) -> PenDigit:
     half = max(0.2 * h, 0.3 * w) * float(rng.uniform(0.8, 1.2))
     tilt = float(rng.uniform(-0.05, 0.05)) * h
     return replace(digit, strokes=digit.strokes + (_line((cx - half, y + tilt), (cx + half, y - tilt)),))
-
-
-def serif_seven(digit: PenDigit, rng: np.random.Generator) -> PenDigit:
-    """A tick down and to the left from where the top bar starts, as the first stroke.
-
-    Sevens that already begin below their top bar (a lead-in) are left alone."""
-    x0, y0, w, h = digit.extent
-    start = digit.strokes[0][0]
-    if start[1] - y0 > 0.15 * h:
-        return digit
-    tick = float(rng.uniform(0.2, 0.4)) * h
-    lean = float(rng.uniform(0.0, 0.4)) * tick
-    serif = _line((start[0] - lean, start[1] + tick), (start[0], start[1]))
-    return replace(digit, strokes=(serif,) + digit.strokes)
 
 
 def flagged_one(digit: PenDigit, rng: np.random.Generator) -> PenDigit:
@@ -83,15 +62,15 @@ def flagged_one(digit: PenDigit, rng: np.random.Generator) -> PenDigit:
     return replace(digit, strokes=strokes)
 
 
-STYLES = {0: (slashed_zero,), 1: (flagged_one,), 7: (crossed_seven, serif_seven)}
+STYLES = {0: slashed_zero, 1: flagged_one, 7: crossed_seven}
 
 
 def restyle(digit: PenDigit, p: float, rng: np.random.Generator) -> PenDigit:
-    """With probability ``p``, the digit written in one of its other styles (0, 1 and 7 only)."""
-    styles = STYLES.get(digit.label)
-    if styles is None or p <= 0 or rng.random() >= p:
+    """With probability ``p``, the digit written in its other style (0, 1 and 7 only)."""
+    style = STYLES.get(digit.label)
+    if style is None or p <= 0 or rng.random() >= p:
         return digit
-    return styles[int(rng.integers(len(styles)))](digit, rng)
+    return style(digit, rng)
 
 
 def check_styles(p: float) -> None:
