@@ -87,3 +87,15 @@ def test_a_corrected_drawing_is_saved_with_the_strokes_the_canvas_reported(store
     (saved,) = CorrectionStore().list()
     assert saved.true_number == "57" and saved.read_number == "52"
     assert saved.strokes == fake_canvas.drawing(3)
+
+
+def test_a_likely_other_reading_is_saved_as_the_correction_in_one_click(store_home, number_png):
+    at = read_upload(number_png, "4071")
+    recognition = at.session_state["last_recognition"]
+    first = recognition.alternatives(3)[0]
+    shown = [b.label for b in at.button if b.key and b.key.startswith("alternative_")]
+    assert shown == [a.number.replace("\n", "/") for a in recognition.alternatives(3)] and len(shown) == 3
+    at = submit(at, first.number)
+    assert any("Saved as correction #" in s.value for s in at.success)
+    (saved,) = CorrectionStore().list()
+    assert (saved.true_number, saved.read_number, saved.misread) == (first.number, "4071", True)

@@ -1,4 +1,5 @@
-"""Under a result: say what was really written (or that it was right), and keep it as training data.
+"""Under a result: say what was really written (one click on a likely other reading, or typed) or
+that it was right, and keep it as training data.
 
 A saved drawing is a correction for `python -m mdr corrections` and the
 fine-tune on corrections; a store that cannot be opened is an error in words
@@ -37,7 +38,19 @@ def correction_form(recognition, image: np.ndarray | None, strokes: list | None 
     canvas's strokes of a drawing, stored with it."""
     if image is None:
         return
+    alternatives = recognition.alternatives(3)
     with st.form("correction_form", border=True, enter_to_submit=True):
+        picked = None
+        if alternatives:
+            widths = [1.2] + [1.0] * len(alternatives) + ([3.0 - len(alternatives)] if len(alternatives) < 3 else [])
+            columns = st.columns(widths, vertical_alignment="center")
+            columns[0].markdown("**Did you mean**")
+            for column, alternative in zip(columns[1:], alternatives):
+                shown = alternative.number.replace("\n", ROW_BREAK)
+                if column.form_submit_button(shown, key=f"alternative_{alternative.position}", width="stretch",
+                                             help=f"Digit {alternative.position + 1} read as its second choice, "
+                                                  f"{alternative.digit}. Saves this number as a correction."):
+                    picked = alternative.number
         typed_col, save_col, right_col = st.columns([4, 1, 1], vertical_alignment="bottom")
         typed = typed_col.text_input(
             "Not right? Type the number you wrote", key="correction_number",
@@ -46,7 +59,9 @@ def correction_form(recognition, image: np.ndarray | None, strokes: list | None 
                  "(Train page: fine-tune on corrections).")
         wrong = save_col.form_submit_button("Save", icon=":material/save:", width="stretch")
         right = right_col.form_submit_button("It was right", icon=":material/thumb_up:", width="stretch")
-    if right:
+    if picked is not None:
+        save(recognition, image, picked, strokes)
+    elif right:
         save(recognition, image, recognition.number, strokes)
     elif wrong:
         save(recognition, image, typed_number(typed), strokes)
