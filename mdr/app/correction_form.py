@@ -42,8 +42,7 @@ def correction_form(recognition, image: np.ndarray | None, strokes: list | None 
     with st.form("correction_form", border=True, enter_to_submit=True):
         picked = None
         if alternatives:
-            widths = [1.2] + [1.0] * len(alternatives) + ([3.0 - len(alternatives)] if len(alternatives) < 3 else [])
-            columns = st.columns(widths, vertical_alignment="center")
+            columns = st.columns([1.2, 1, 1, 1], vertical_alignment="center")  # fewer readings leave room
             columns[0].markdown("**Did you mean**")
             for column, alternative in zip(columns[1:], alternatives):
                 shown = alternative.number.replace("\n", ROW_BREAK)
