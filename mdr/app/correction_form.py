@@ -44,11 +44,10 @@ def correction_form(recognition, image: np.ndarray | None, strokes: list | None 
         if alternatives:
             columns = st.columns([1.2, 1, 1, 1], vertical_alignment="center")  # fewer readings leave room
             columns[0].markdown("**Did you mean**")
-            for column, alternative in zip(columns[1:], alternatives):
+            for place, (column, alternative) in enumerate(zip(columns[1:], alternatives)):
                 shown = alternative.number.replace("\n", ROW_BREAK)
-                if column.form_submit_button(shown, key=f"alternative_{alternative.position}", width="stretch",
-                                             help=f"Digit {alternative.position + 1} read as its second choice, "
-                                                  f"{alternative.digit}. Saves this number as a correction."):
+                if column.form_submit_button(shown, key=f"alternative_{place}", width="stretch",
+                                             help=f"{alternative.describe()} Saves this number as a correction."):
                     picked = alternative.number
         typed_col, save_col, right_col = st.columns([4, 1, 1], vertical_alignment="bottom")
         typed = typed_col.text_input(

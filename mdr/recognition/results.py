@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from mdr.recognition.strip import best_reading_of_length
+
 Box = tuple[int, int, int, int]  # x, y, w, h in original-image pixels
 
 
@@ -141,15 +143,36 @@ class Digit:
 
 @dataclass(frozen=True)
 class Alternative:
-    """Another reading of the whole number: one digit changed to its second choice."""
+    """Another reading of the whole number, and what it changes in this one."""
 
     number: str
     """Digits in reading order, lines joined by '\\n', as :attr:`Recognition.number`."""
-    position: int
-    """Index of the changed digit in :attr:`Recognition.digits`."""
-    digit: int
+    positions: tuple[int, ...]
+    """Indices into :attr:`Recognition.digits` of the digits it replaces."""
+    digits: str
+    """What replaces them ('' drops them)."""
     odds: float
-    """The changed digit's second-choice probability over its first: near 1, nearly as likely."""
+    """How likely it is against the reading shown: near 1, nearly as likely."""
+    kind: str
+    """``second choice`` (a digit read as the model's second choice), ``one more digit`` or
+    ``one digit fewer`` (the strip reader's best reading of a part with a digit more or fewer),
+    ``not a digit`` (a mark the model takes for no digit, dropped)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"number": self.number, "positions": list(self.positions), "digits": self.digits,
+                "odds": round(float(self.odds), 4), "kind": self.kind, "why": self.describe()}
+
+    def describe(self) -> str:
+        """A sentence for a person: which digits it changes, and why it is offered."""
+        where = ", ".join(str(p + 1) for p in self.positions)
+        if self.kind == "second choice":
+            return f"Digit {where} read as its second choice, {self.digits}."
+        if self.kind == "not a digit":
+            return f"Digit {where} dropped: the model takes it for no digit."
+        label = "Digit" if len(self.positions) == 1 else "Digits"
+        change = "one digit more" if self.kind == "one more digit" else "one digit fewer"
+        done = f"read as {self.digits}" if self.digits else "dropped"
+        return f"{label} {where} {done}: the strip reader's best reading of these touching digits with {change}."
 
 
 @dataclass
@@ -189,22 +212,81 @@ class Recognition:
             return np.zeros((0, 10), np.float32)
         return np.stack([d.probabilities for d in self.digits])
 
-    def alternatives(self, k: int = 3) -> list[Alternative]:
-        """The ``k`` most likely readings that differ from this one in one digit, most likely first.
+    def alternatives(self, k: int = 3, count_odds: float = 0.05, drop_odds: float = 10.0) -> list[Alternative]:
+        """The ``k`` most likely other readings of the number, most likely first.
 
-        A misread digit's true value is mostly the model's second choice (pen-eval notes: the true
-        number is among the first three of these for three in four numbers read with a wrong digit),
-        so they make a correction one click."""
-        reading = {i: str(d.digit) for i, d in enumerate(self.digits)}
+        A misread digit's true value is mostly the model's second choice (pen-eval notes: the
+        true number is among the first three of these for three in four numbers read with a
+        wrong digit), so they fill the places but one. That one is kept for the most likely
+        reading with a digit more or fewer, when its odds reach ``count_odds`` (a touching part
+        read again by the strip reader with a digit more or fewer) or ``drop_odds`` (a mark the
+        model takes for no digit that many times more than for its digit): a wrong digit count
+        is otherwise a typed correction. Ranked together they would crowd out the second choices
+        (pen-eval notes, "A digit more or fewer").
+        """
+        if k <= 0:
+            return []
+        seconds = self._second_choices()
+        counts = [a for a in self._count_changes() if a.odds >= (drop_odds if a.kind == "not a digit" else count_odds)]
+        ranked = _distinct(sorted(seconds, key=lambda a: -a.odds), self.number)
+        other_counts = _distinct(sorted(counts, key=lambda a: -a.odds), self.number)
+        if not other_counts:
+            return ranked[:k]
+        return sorted(ranked[:max(k - 1, 1)] + other_counts[:1], key=lambda a: -a.odds)[:k]
+
+    def _number_with(self, positions: tuple[int, ...], digits: str) -> str:
+        """This reading with the digits at ``positions`` replaced by ``digits`` (on the first one's line)."""
+        replaced = {p: "" for p in positions}
+        replaced[positions[0]] = digits
+        return "\n".join("".join(replaced.get(j, str(self.digits[j].digit)) for j in line) for line in self.lines)
+
+    def _second_choices(self) -> list[Alternative]:
         found = []
         for i, d in enumerate(self.digits):
             if len(d.top3) < 2 or d.top3[0][1] <= 0:
                 continue
             (_, first), (second, p) = d.top3[0], d.top3[1]
-            changed = {**reading, i: str(second)}
-            number = "\n".join("".join(changed[j] for j in line) for line in self.lines)
-            found.append(Alternative(number, i, int(second), float(p) / float(first)))
-        return sorted(found, key=lambda a: -a.odds)[:max(k, 0)]
+            found.append(Alternative(self._number_with((i,), str(second)), (i,), str(second),
+                                     float(p) / float(first), "second choice"))
+        return found
+
+    def _digits_in(self, box: tuple[int, int, int, int]) -> tuple[int, ...]:
+        """Digits whose centre lies in ``box`` (working-image pixels)."""
+        x, y, w, h = box
+        inside = []
+        for i, d in enumerate(self.digits):
+            cx, cy = (d.box[0] + d.box[2] / 2) * self.scale, (d.box[1] + d.box[3] / 2) * self.scale
+            if x <= cx <= x + w and y <= cy <= y + h:
+                inside.append(i)
+        return tuple(inside)
+
+    def _count_changes(self) -> list[Alternative]:
+        """Readings with a digit more or fewer: each part the strip reader read, read again with
+        one digit more and one fewer; each digit not cut by the strip reader, dropped, at the odds
+        of the model's "not a single digit" over its digit."""
+        found, cut = [], set()
+        for decision in self.splits:
+            if decision.strip is None:
+                continue
+            positions = self._digits_in(decision.box)
+            if not positions:
+                continue
+            if decision.chosen:
+                cut.update(positions)
+            read = "".join(str(self.digits[p].digit) for p in positions)
+            for length, kind in ((len(positions) + 1, "one more digit"), (len(positions) - 1, "one digit fewer")):
+                best = best_reading_of_length(decision.strip.frame_probabilities, length) if length >= 1 else None
+                if best is not None:
+                    start, stop, digits = _changed_span(read, best[0])
+                    changed = positions[start:stop]
+                    found.append(Alternative(self._number_with(changed, digits), changed, digits,
+                                             float(np.exp(best[1])), kind))
+        if len(self.digits) > 1:
+            for i, d in enumerate(self.digits):
+                if i not in cut and d.reject is not None and d.confidence > 0:
+                    found.append(Alternative(self._number_with((i,), ""), (i,), "", d.reject / d.confidence,
+                                             "not a digit"))
+        return found
 
     @property
     def total_ms(self) -> float:
@@ -214,5 +296,30 @@ class Recognition:
         return {
             "number": self.number,
             "digits": [d.to_dict() for d in self.digits],
+            "alternatives": [a.to_dict() for a in self.alternatives()],
             "ms": round(self.total_ms, 2),
         }
+
+
+def _changed_span(read: str, other: str) -> tuple[int, int, str]:
+    """The stretch of ``read`` that ``other`` changes, as (start, stop, what replaces it): the
+    digits both share at either end are left out, but at least one digit of ``read`` is kept."""
+    start = 0
+    while start < min(len(read), len(other)) and read[start] == other[start]:
+        start += 1
+    end = 0
+    while end < min(len(read), len(other)) - start and read[-1 - end] == other[-1 - end]:
+        end += 1
+    if len(read) - start - end == 0:
+        start, end = (start - 1, end) if start > 0 else (start, end - 1)
+    return start, len(read) - end, other[start:len(other) - end]
+
+
+def _distinct(alternatives: list[Alternative], number: str) -> list[Alternative]:
+    """The first of each number, none that is the reading itself or empty."""
+    seen, kept = {number}, []
+    for a in alternatives:
+        if a.number.replace("\n", "") and a.number not in seen:
+            seen.add(a.number)
+            kept.append(a)
+    return kept

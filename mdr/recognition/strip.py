@@ -124,6 +124,66 @@ def greedy_decode(probabilities: np.ndarray, scale: float = 1.0, stride: int = S
     return StripReading(tuple(digits), probabilities, scale, stride)
 
 
+def best_reading_of_length(probabilities: np.ndarray, length: int) -> tuple[str, float] | None:
+    """The most probable reading with exactly ``length`` digits, and its path's log-probability
+    over that of the best path (0: it is the greedy reading; very negative: far less likely).
+
+    Greedy decoding gives the single best frame path; this is the best path whose merged
+    digits number ``length`` (Viterbi over CTC paths, the blank in the last column). It turns
+    a touching pair read as one digit, or one digit read as two, into a one-click correction.
+    None when no path of the frames holds that many digits.
+    """
+    frames, classes = probabilities.shape
+    blank = classes - 1
+    if length < 0 or frames == 0:
+        return None
+    logp = np.log(np.maximum(probabilities.astype(np.float64), 1e-12))
+    impossible = -1e300
+    score = np.full((length + 1, classes), impossible)
+    score[0, blank] = logp[0, blank]
+    if length >= 1:
+        score[1, :blank] = logp[0, :blank]
+    rows = np.arange(length + 1)[:, None]
+    labels = np.arange(blank)
+    came_from_row = np.zeros((frames, length + 1, classes), np.int16)
+    came_from_class = np.zeros((frames, length + 1, classes), np.int16)
+    for t in range(1, frames):
+        new = np.full_like(score, impossible)
+        # the blank: from any class of the same count of digits
+        best_class = score.argmax(axis=1)
+        new[:, blank] = score[rows[:, 0], best_class] + logp[t, blank]
+        came_from_row[t, :, blank] = rows[:, 0]
+        came_from_class[t, :, blank] = best_class
+        # a digit: the same digit going on, or a new one after the blank or another digit
+        if length >= 1:
+            before = score[:-1]
+            order = np.argsort(-before, axis=1)[:, :2]
+            first = before[np.arange(length), order[:, 0]]
+            second = before[np.arange(length), order[:, 1]]
+            is_first = order[:, :1] == labels[None, :]
+            other = np.where(is_first, second[:, None], first[:, None])
+            other_class = np.where(is_first, order[:, 1:2], order[:, :1])
+            going_on = score[1:, :blank]
+            stay = going_on >= other
+            new[1:, :blank] = np.where(stay, going_on, other) + logp[t, :blank]
+            came_from_row[t, 1:, :blank] = np.where(stay, rows[1:], rows[:-1])
+            came_from_class[t, 1:, :blank] = np.where(stay, labels[None, :], other_class)
+        score = new
+    last = int(score[length].argmax())
+    if score[length, last] <= impossible / 2:
+        return None
+    reading, row, cls = [], length, last
+    for t in range(frames - 1, 0, -1):
+        previous_row, previous_class = int(came_from_row[t, row, cls]), int(came_from_class[t, row, cls])
+        if cls != blank and previous_row != row:
+            reading.append(cls)
+        row, cls = previous_row, previous_class
+    if cls != blank:
+        reading.append(cls)
+    best = float(logp.max(axis=1).sum())
+    return "".join(str(d) for d in reversed(reading)), float(score[length, last]) - best
+
+
 def _softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=-1, keepdims=True)
     e = np.exp(shifted)
