@@ -54,6 +54,19 @@ def test_json_lines_have_digits_boxes_and_timing(files):
     digit = record["digits"][0]
     assert set(digit) == {"digit", "confidence", "box", "line", "top3"}
     assert len(digit["box"]) == 4 and len(digit["top3"]) == 3 and record["ms"] > 0
+    others = record["alternatives"]
+    assert 1 <= len(others) <= 3 and all(o["number"] != record["number"] for o in others)
+    assert set(others[0]) == {"number", "positions", "digits", "odds", "kind", "why"}
+
+
+def test_other_likely_readings_are_printed_when_asked(files):
+    done = run_cli(str(files["good"]), "--alternatives")
+    assert done.returncode == 0, done.stderr
+    head, did_you_mean = done.stdout.strip().split(" (did you mean ")
+    assert head == f"{files['good']}: {files['number']}"
+    others = did_you_mean.rstrip("?)").replace(" or ", ", ").split(", ")
+    record = json.loads(run_cli(str(files["good"]), "--json").stdout.strip().splitlines()[-1])
+    assert others == [o["number"] for o in record["alternatives"]]
 
 
 @pytest.mark.parametrize("name, words", [

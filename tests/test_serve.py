@@ -74,7 +74,7 @@ def test_jpeg_is_read_too(client):
 
 def test_answer_has_each_digit_with_box_line_and_top3(client, drawn):
     body = client.post("/recognize", json={"image": b64(drawn)}).json()
-    assert set(body) == {"number", "digits", "ms", "model", "precision"}
+    assert set(body) == {"number", "digits", "alternatives", "ms", "model", "precision"}
     assert body["model"] == registry.active_model_name() and body["precision"] == "int8" and body["ms"] > 0
     assert [d["digit"] for d in body["digits"]] == [4, 0, 7, 1]
     xs = []
@@ -87,6 +87,22 @@ def test_answer_has_each_digit_with_box_line_and_top3(client, drawn):
         assert digit["low_confidence"] == (digit["confidence"] < RecognizerConfig().low_confidence)
         xs.append(x)
     assert xs == sorted(xs)
+
+
+def test_answer_offers_other_likely_readings_most_likely_first(client, drawn):
+    body = client.post("/recognize", json={"image": b64(drawn)}).json()
+    others = body["alternatives"]
+    assert 1 <= len(others) <= 3
+    for other in others:
+        assert other["number"] != body["number"] and other["why"]
+        kept = [str(d["digit"]) for k, d in enumerate(body["digits"]) if k not in other["positions"]]
+        first = min(other["positions"])
+        assert other["number"] == "".join(kept[:first]) + other["digits"] + "".join(kept[first:])
+    second_choices = [o for o in others if o["kind"] == "second choice"]
+    assert [o["odds"] for o in second_choices] == sorted((o["odds"] for o in second_choices), reverse=True)
+    for other in second_choices:
+        (position,) = other["positions"]
+        assert int(other["digits"]) == body["digits"][position]["top3"][1][0]
 
 
 def test_two_rows_come_back_as_two_lines(client):
@@ -189,7 +205,8 @@ def test_drawing_page_has_canvas_buttons_and_no_outside_scripts(client):
 def test_openapi_describes_every_field_and_every_request_form(client):
     spec = client.get("/openapi.json").json()
     schemas = spec["components"]["schemas"]
-    for model in ("RecognizeResponse", "DigitOut", "ErrorResponse", "HealthResponse", "ModelsResponse", "ModelRow"):
+    for model in ("RecognizeResponse", "DigitOut", "AlternativeOut", "ErrorResponse", "HealthResponse",
+                  "ModelsResponse", "ModelRow"):
         for name, prop in schemas[model]["properties"].items():
             assert prop.get("description"), f"{model}.{name} has no description"
     post = spec["paths"]["/recognize"]["post"]

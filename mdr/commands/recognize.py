@@ -19,6 +19,8 @@ def register(subparsers) -> None:
     add_json_option(parser, "one JSON object per line")
     parser.add_argument("--model", default=None, help="model name or .onnx path (default: the active model)")
     parser.add_argument("--precision", choices=["int8", "fp32"], default=DEFAULT_CONFIG.precision)
+    parser.add_argument("--alternatives", action="store_true",
+                        help="also print up to three other likely readings of each number (always in --json)")
     parser.set_defaults(func=run)
 
 
@@ -50,7 +52,10 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"file": path, **result.to_dict(), "ms": round(ms, 2)}), flush=True)
         else:
-            print(f"{path}: {result.number.replace(chr(10), ' / ')}", flush=True)
+            others = [a.number.replace("\n", " / ") for a in result.alternatives()] if args.alternatives else []
+            did_you_mean = f" (did you mean {', '.join(others[:-1])} or {others[-1]}?)" if len(others) > 1 else (
+                f" (did you mean {others[0]}?)" if others else "")
+            print(f"{path}: {result.number.replace(chr(10), ' / ')}{did_you_mean}", flush=True)
     return 1 if failures else 0
 
 

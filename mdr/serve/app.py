@@ -156,6 +156,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             raise from_mdr_error(error) from None
         return {"number": recognition.number,
                 "digits": [{**d.to_dict(), "low_confidence": bool(d.low_confidence)} for d in recognition.digits],
+                "alternatives": [a.to_dict() for a in recognition.alternatives()],
                 "ms": round(ms, 2), "model": recognition.model_name, "precision": recognition.precision}
 
     return app

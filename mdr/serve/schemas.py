@@ -59,9 +59,24 @@ class DigitOut(BaseModel):
     low_confidence: bool = Field(..., description="True when the confidence is below the low_confidence knob.")
 
 
+class AlternativeOut(BaseModel):
+    number: str = Field(..., description="Another reading of the whole number, lines joined by a newline.")
+    positions: list[int] = Field(..., description="Indices into digits of the digits this reading replaces.")
+    digits: str = Field(..., description="What replaces them (empty: they are dropped).")
+    odds: float = Field(..., description="How likely this reading is against the one given: near 1, nearly "
+                        "as likely.")
+    kind: str = Field(..., description="'second choice' (one digit read as the model's second choice), "
+                      "'one more digit' or 'one digit fewer' (touching digits read again by the strip "
+                      "reader), 'not a digit' (a mark the model takes for no digit, dropped).")
+    why: str = Field(..., description="The change in a sentence, for a person.")
+
+
 class RecognizeResponse(BaseModel):
     number: str = Field(..., description="The digits in reading order; several lines are joined by a newline.")
     digits: list[DigitOut] = Field(..., description="Each digit in reading order.")
+    alternatives: list[AlternativeOut] = Field(
+        ..., description="Up to three other likely readings, most likely first: offer them as one-click "
+        "corrections ('did you mean').")
     ms: float = Field(..., description="Milliseconds the server spent decoding and reading the image.")
     model: str = Field(..., description="The registered model that read it.")
     precision: str = Field(..., description="The model file used: int8 or fp32.")

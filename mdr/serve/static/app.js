@@ -4,6 +4,7 @@
   const canvas = document.getElementById("canvas");
   const context = canvas.getContext("2d");
   const result = document.getElementById("result");
+  const alternatives = document.getElementById("alternatives");
   const details = document.getElementById("details");
   const recognizeButton = document.getElementById("recognize");
   let drawing = false;
@@ -54,6 +55,7 @@
     if (strokes === 0) {
       show("The canvas is empty: draw a number on it first, then press Recognize.", true);
       details.textContent = "";
+      alternatives.textContent = "";
       return;
     }
     recognizeButton.disabled = true;
@@ -67,14 +69,21 @@
       if (!response.ok) {
         show(answer.error || ("The server answered " + response.status + "."), true);
         details.textContent = "";
+        alternatives.textContent = "";
         return;
       }
       show(answer.number, false);
       const sure = answer.digits.map(function (d) { return d.digit + " " + Math.round(d.confidence * 100) + "%"; });
       details.textContent = sure.join(" · ") + " — " + answer.ms.toFixed(1) + " ms, model " + answer.model;
+      const others = answer.alternatives.map(function (a) { return a.number.replace(/\n/g, " / "); });
+      const last = others[others.length - 1];
+      alternatives.textContent = others.length
+        ? "Did you mean " + (others.length > 1 ? others.slice(0, -1).join(", ") + " or " : "") + last + "?"
+        : "";
     } catch (error) {
       show("The service could not be reached (" + error + ").", true);
       details.textContent = "";
+      alternatives.textContent = "";
     } finally {
       recognizeButton.disabled = false;
     }
@@ -85,6 +94,7 @@
     reset();
     show("Draw a number.", false);
     details.textContent = "";
+    alternatives.textContent = "";
   });
   reset();
 })();
