@@ -64,6 +64,8 @@ def test_measuring_real_handwriting_shows_the_model_beside_the_original_pipeline
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Numbers read exactly"] == f"{saved['overall']['recognizer']['exact_rate']:.2%}"
     assert metrics["Original app's pipeline"] == f"{saved['overall']['baseline']['exact_rate']:.2%}"
+    assert metrics["Right in one click"] == f"{saved['overall']['recognizer']['one_click_rate']:.2%}"
+    assert saved["overall"]["recognizer"]["one_click_rate"] >= saved["overall"]["recognizer"]["exact_rate"]
     assert metrics["Writers"] == "27"
     assert any("writer interval" in c.value for c in at.caption)
     confusions = saved["overall"]["recognizer"]["confusions"]

@@ -112,7 +112,7 @@ def test_training_and_memory_tables(report):
 def test_pen_table_has_every_condition_and_the_touching_share(report):
     _, sections, figures, _ = report
     for condition in list(PEN_CONDITIONS) + ["**all**"]:
-        (row,) = [r for r in rows_of(sections["6"], condition + " ") if len(r) == 10]
+        (row,) = [r for r in rows_of(sections["6"], condition + " ") if len(r) == 11]
         assert all(NUMBER.match(cell) for cell in row[1:]), row
     for condition in PEN_CONDITIONS:  # the writer intervals
         (row,) = [r for r in rows_of(sections["6"], condition + " ") if len(r) == 4]

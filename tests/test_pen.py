@@ -216,6 +216,8 @@ def test_pen_eval_prints_the_per_condition_table_and_confusions():
     assert set(figures["conditions"]) == set(pen.PEN_CONDITIONS)
     for reader in ("recognizer", "baseline"):
         assert {"exact_rate", "length_rate", "digit_rate", "confusions"} <= set(figures["overall"][reader])
+    recognizer = figures["overall"]["recognizer"]
+    assert recognizer["exact_rate"] <= recognizer["one_click_rate"] and "| one click (new) |" in done.stdout
 
     bands = figures["by_brush"]
     assert sum(b["numbers"] for b in bands) == 2 * len(pen.PEN_CONDITIONS)

@@ -111,16 +111,22 @@ def pen_results(name: str) -> None:
                 "trained on, drawn as canvas strokes, read by this model and by the original app's pipeline")
     if report and report.get("conditions"):
         overall = report["overall"]
-        cols = st.columns(4)
-        cols[0].metric("Numbers read exactly", percent(overall["recognizer"]["exact_rate"]),
-                       help=f"{overall['recognizer']['total']:,} numbers, all conditions.")
-        cols[1].metric("Original app's pipeline", percent(overall["baseline"]["exact_rate"]),
-                       help="The same images read the way the first version of the app read them, with the "
-                            "same model file.")
-        cols[2].metric("Digits right", percent(overall["recognizer"]["digit_rate"]),
-                       help="Per digit, over the readings that have as many digits as were written.")
-        cols[3].metric("Writers", f"{report.get('writers', '—')}",
-                       help="Writers of the evaluation share of the writer split; every number is by one of them.")
+        one_click = overall["recognizer"].get("one_click_rate")  # measured before it was counted: none
+        cols = iter(st.columns(4 if one_click is None else 5))
+        next(cols).metric("Numbers read exactly", percent(overall["recognizer"]["exact_rate"]),
+                          help=f"{overall['recognizer']['total']:,} numbers, all conditions.")
+        if one_click is not None:
+            next(cols).metric("Right in one click", percent(one_click),
+                              help="Read exactly, or the true number was one of the three other readings "
+                                   "offered under the result (Did you mean).")
+        next(cols).metric("Original app's pipeline", percent(overall["baseline"]["exact_rate"]),
+                          help="The same images read the way the first version of the app read them, with the "
+                               "same model file.")
+        next(cols).metric("Digits right", percent(overall["recognizer"]["digit_rate"]),
+                          help="Per digit, over the readings that have as many digits as were written.")
+        next(cols).metric("Writers", f"{report.get('writers', '—')}",
+                          help="Writers of the evaluation share of the writer split; every number is by one "
+                               "of them.")
         left, right = st.columns(2)
         with left:
             st.plotly_chart(condition_chart(report), width="stretch", config={"displayModeBar": False},

@@ -11,14 +11,15 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
 from mdr.data.synth import CONDITIONS, Sample, make_set, write_png
 
-Reader = Callable[[np.ndarray], str]
-"""Reads the number in an image; raises when it cannot."""
+Reader = Callable[[np.ndarray], "str | tuple[str, Sequence[str]]"]
+"""Reads the number in an image; raises when it cannot. It may also give the other readings it
+offers a person under the result ("did you mean"), as ``(number, others)``."""
 
 
 @dataclass
@@ -33,14 +34,17 @@ class ReaderScore:
     digits_right: int = 0
     digits_compared: int = 0
     """Digit positions compared, over the readings whose length was right."""
+    one_click: int = 0
+    """Readings exactly right, or whose true number was among the other readings offered."""
     errors: Counter = field(default_factory=Counter)
     """Exceptions raised, by type name."""
     confusions: Counter = field(default_factory=Counter)
     """(true digit, digit read) of each wrong digit, over the readings whose length was right."""
     seconds: float = 0.0
 
-    def add(self, truth: str, read: str | None, seconds: float, error: BaseException | None = None) -> bool:
-        """Record one reading; returns whether it was exactly right."""
+    def add(self, truth: str, read: str | None, seconds: float, error: BaseException | None = None,
+            offered: Sequence[str] = ()) -> bool:
+        """Record one reading (and the other readings offered with it); returns whether it was exactly right."""
         self.total += 1
         self.seconds += seconds
         if error is not None:
@@ -49,6 +53,7 @@ class ReaderScore:
         assert read is not None
         right = read == truth
         self.exact += right
+        self.one_click += right or truth in offered
         want, got = truth.replace("\n", ""), read.replace("\n", "")
         if len(want) == len(got):
             self.length_ok += 1
@@ -60,6 +65,10 @@ class ReaderScore:
     @property
     def exact_rate(self) -> float:
         return self.exact / self.total if self.total else 0.0
+
+    @property
+    def one_click_rate(self) -> float:
+        return self.one_click / self.total if self.total else 0.0
 
     @property
     def length_rate(self) -> float:
@@ -82,6 +91,7 @@ class ReaderScore:
             "total": self.total,
             "exact": self.exact,
             "exact_rate": round(self.exact_rate, 4),
+            "one_click_rate": round(self.one_click_rate, 4),
             "length_ok": self.length_ok,
             "length_rate": round(self.length_rate, 4),
             "digit_rate": round(self.digit_rate, 4),
@@ -101,13 +111,17 @@ class ConditionResult:
     """What the recognizer read of each sample (None where it raised), in the set's order."""
 
 
-def _read(reader: Reader, image: np.ndarray) -> tuple[str | None, float, BaseException | None]:
+def _read(reader: Reader, image: np.ndarray) -> tuple[str | None, float, BaseException | None, tuple[str, ...]]:
+    """What ``reader`` read, its seconds, the error it raised, and the other readings it offered."""
     start = time.perf_counter()
     try:
         read = reader(image)
-        return read, time.perf_counter() - start, None
     except Exception as e:  # counted, not hidden: the table shows each error type
-        return None, time.perf_counter() - start, e
+        return None, time.perf_counter() - start, e, ()
+    seconds = time.perf_counter() - start
+    if isinstance(read, tuple):
+        return read[0], seconds, None, tuple(read[1])
+    return read, seconds, None, ()
 
 
 def _failure_name(sample: Sample, index: int, read: str | None, error: BaseException | None) -> str:
@@ -138,8 +152,8 @@ def compare_on_sets(recognizer: Reader, baseline: Reader, sets: Iterable[tuple[s
         result = ConditionResult(condition, ReaderScore(), ReaderScore())
         saved = 0
         for index, sample in enumerate(samples):
-            read, seconds, error = _read(recognizer, sample.image)
-            right = result.recognizer.add(sample.number, read, seconds, error)
+            read, seconds, error, offered = _read(recognizer, sample.image)
+            right = result.recognizer.add(sample.number, read, seconds, error, offered)
             result.recognizer_right.append(right)
             result.recognizer_read.append(read)
             if not right and failures_dir is not None and saved < failures_per_condition:
@@ -159,6 +173,7 @@ def _overall(results: list[ConditionResult], which: str) -> ReaderScore:
         score: ReaderScore = getattr(result, which)
         total.total += score.total
         total.exact += score.exact
+        total.one_click += score.one_click
         total.length_ok += score.length_ok
         total.digits_right += score.digits_right
         total.digits_compared += score.digits_compared
@@ -210,8 +225,9 @@ def write_samples(folder: str | os.PathLike, per_condition: int = 3, seed: int =
 
 
 def model_readers(model: str | None = None, precision: str = "int8",
-                  knobs: Iterable[tuple[str, object]] = ()) -> tuple[Reader, Reader]:
-    """The recognizer (with ``knobs`` set, name and value) and the baseline, both on the same ONNX file."""
+                  knobs: Iterable[tuple[str, object]] = (), offers: bool = False) -> tuple[Reader, Reader]:
+    """The recognizer (with ``knobs`` set, name and value) and the baseline, both on the same ONNX file;
+    with ``offers``, the recognizer also gives the three other readings the app offers under a result."""
     from mdr.recognition.baseline import BaselineRecognizer
     from mdr.recognition.config import RecognizerConfig
     from mdr.recognition.recognizer import Recognizer
@@ -219,6 +235,11 @@ def model_readers(model: str | None = None, precision: str = "int8",
 
     recognizer = Recognizer(model=model, config=RecognizerConfig(**{"precision": precision, **dict(knobs)}))
     baseline = BaselineRecognizer(onnx_path(model or active_model_name(), precision))
+    if offers:
+        def read_with_offers(image: np.ndarray) -> tuple[str, list[str]]:
+            recognition = recognizer.recognize(image)
+            return recognition.number, [a.number for a in recognition.alternatives(3)]
+        return read_with_offers, baseline.recognize
     return (lambda image: recognizer.recognize(image).number), baseline.recognize
 
 

@@ -235,7 +235,8 @@ def run_pen_eval(settings: PenEvalSettings, readers: tuple[Reader, Reader] | Non
     from mdr.data.pen import cached_pen
 
     bank = pen_bank(settings.data, settings.writers, settings.split_seed, settings.validation_fraction)
-    recognizer, baseline = readers or model_readers(settings.model, settings.precision, settings.knobs)
+    recognizer, baseline = readers or model_readers(settings.model, settings.precision, settings.knobs,
+                                                    offers=True)
     sets = [(condition, make_pen_set(condition, settings.n, settings.seed, bank)) for condition in settings.conditions]
     pairs = [t for condition, samples in sets for s in samples for t in s.touching
              if PEN_CONDITIONS[condition].touching]
@@ -274,14 +275,14 @@ def _confusion_rows(report: PenEvalReport) -> list[tuple[str, str, int, int]]:
 
 def to_markdown(report: PenEvalReport) -> str:
     """Per condition: exact numbers, digit counts and digits right, recognizer (new) vs original (old)."""
-    lines = ["| condition | n | exact (new) | exact (old) | length (new) | length (old) | digits (new) "
-             "| digits (old) | errors (new) | errors (old) |", "|" + "---|" * 10]
+    lines = ["| condition | n | exact (new) | exact (old) | one click (new) | length (new) | length (old) "
+             "| digits (new) | digits (old) | errors (new) | errors (old) |", "|" + "---|" * 11]
     rows = [(r.condition, r.recognizer, r.baseline) for r in report.results]
     rows.append(("**all**", _overall(report.results, "recognizer"), _overall(report.results, "baseline")))
     for name, new, old in rows:
         lines.append(f"| {name} | {new.total} | {new.exact_rate:.1%} | {old.exact_rate:.1%} "
-                     f"| {new.length_rate:.1%} | {old.length_rate:.1%} | {new.digit_rate:.1%} "
-                     f"| {old.digit_rate:.1%} | {new.error_count} | {old.error_count} |")
+                     f"| {new.one_click_rate:.1%} | {new.length_rate:.1%} | {old.length_rate:.1%} "
+                     f"| {new.digit_rate:.1%} | {old.digit_rate:.1%} | {new.error_count} | {old.error_count} |")
     s = report.settings
     who = ("all writers" if s.writers == "all" else
            f"validation writers (share {s.validation_fraction:g}) of the split (seed {s.split_seed})"
@@ -289,8 +290,9 @@ def to_markdown(report: PenEvalReport) -> str:
     lines += ["", f"{report.writers} {who} of `{Path(report.source).name}`, one writer per number; "
                   f"seed {s.seed}; model `{report.model_name}` ({s.precision})"
                   + "".join(f"; {name}={value}" for name, value in s.knobs) + ". exact: whole number right "
-                  "(line breaks included); length: as many digits as written; digits: per-digit accuracy "
-                  "over the readings of the right length."]
+                  "(line breaks included); one click: exact, or the true number among the three other readings "
+                  "offered under the result (Did you mean); length: as many digits as written; digits: "
+                  "per-digit accuracy over the readings of the right length."]
     if report.touching_share is not None:
         lines.append(f"touching: {report.touching_touch} of {report.touching_pairs} neighbour pairs "
                      f"({report.touching_share:.1%}) really touch.")
