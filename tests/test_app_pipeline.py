@@ -256,6 +256,17 @@ def test_last_image_from_recognize_is_explained(recognizer):
     assert any("the drawing" in c.value for c in at.caption)
 
 
+def test_the_last_step_lists_the_other_likely_readings_the_recognize_page_offers(recognizer):
+    image = compose_number("4071")
+    at = open_page(**{reading.LAST_IMAGE: image, reading.LAST_SOURCE: "the drawing"})
+    offered = recognizer.recognize(image).alternatives(3)
+    assert offered and any("Other likely readings" in m.value for m in at.markdown)
+    (table,) = [d.value for d in at.dataframe if list(d.value.columns) == ["reading", "odds", "why"]]
+    assert table["reading"].tolist() == [a.number for a in offered]
+    assert table["why"].tolist() == [a.describe() for a in offered]
+    assert all(text.endswith("x as likely") for text in table["odds"])
+
+
 def test_no_last_image_says_so():
     at = open_page()
     at.radio(key="pipeline_source").set_value("Last image from Recognize")

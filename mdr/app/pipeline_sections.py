@@ -179,6 +179,10 @@ def _number(shown: Explained) -> None:
         st.metric("Total time", f"{recognition.total_ms:.1f} ms")
     with right:
         _chart(charts.timings_chart(recognition.timings_ms))
+    others = recognition.alternatives(3)
+    if others:
+        st.markdown("**Other likely readings**, offered under the result on the Recognize page (*Did you mean*)")
+        _table(pv.alternatives_table(others))
 
 
 SECTIONS: dict[str, Callable[[Explained], None]] = {

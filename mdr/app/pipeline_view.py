@@ -11,7 +11,7 @@ import pandas as pd
 from mdr.app.pipeline_pictures import chosen_cuts, stroke_adjusted_changed
 from mdr.app.theme import ACCENT, DARK, MUTED, REJECT
 from mdr.recognition.config import RecognizerConfig
-from mdr.recognition.results import Digit, Recognition, SplitDecision
+from mdr.recognition.results import Alternative, Digit, Recognition, SplitDecision
 
 
 # --------------------------------------------------------------------------
@@ -290,6 +290,17 @@ def digits_table(recognition: Recognition) -> pd.DataFrame:
     if any(d.second_opinion is not None for d in recognition.digits):
         columns.insert(5, "strip reader alone")  # its reading was multiplied into the classifier's
     return pd.DataFrame(rows, columns=columns)
+
+
+def alternatives_table(alternatives: list[Alternative]) -> pd.DataFrame:
+    """The other likely readings: the number, how likely against the reading shown, and why."""
+    return pd.DataFrame([{"reading": a.number.replace("\n", " / "), "odds": odds_words(a.odds), "why": a.describe()}
+                         for a in alternatives], columns=["reading", "odds", "why"])
+
+
+def odds_words(odds: float) -> str:
+    """'0.77x as likely' as a person reads it; tiny odds are not written out to many decimals."""
+    return "under 0.001x as likely" if odds < 0.001 else f"{odds:.2g}x as likely"
 
 
 def describe_model(recognition: Recognition) -> str:
