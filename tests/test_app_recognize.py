@@ -166,3 +166,18 @@ def test_unreadable_uploads_get_their_own_message(page, name, make, kind, words)
     shown = [m.value for m in getattr(at, kind)]
     assert len(shown) == 1 and words in shown[0], (name, shown)
     assert "Traceback" not in shown[0]
+
+
+def test_a_thick_brush_on_small_digits_gets_a_hint_and_a_thin_one_does_not(page):
+    import cv2
+
+    thin = compose_number("4071")
+    at = upload(page, "thin.png", png_bytes(thin))
+    assert at.session_state[reading.LAST_RECOGNITION].brush_ratio < 0.3
+    assert not any("brush is thick" in i.value for i in at.info)
+    thick = cv2.dilate(thin, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (25, 25)))
+    at = upload(at, "thick.png", png_bytes(thick))
+    ratio = at.session_state[reading.LAST_RECOGNITION].brush_ratio
+    assert ratio >= 0.3
+    (hint,) = [i.value for i in at.info if "brush is thick" in i.value]
+    assert f"about {ratio:.0%} of their height" in hint and "thinner brush" in hint

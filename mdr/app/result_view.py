@@ -87,6 +87,22 @@ def low_confidence_notes(recognition) -> bool:
     return True
 
 
+THICK_BRUSH = 0.3
+"""Brush width over digit height from which the page suggests a thinner brush or larger digits:
+pen numbers of unseen writers drawn this thick read 84% exactly against 93.5% for the rest
+(pen-eval notes, "A thick brush")."""
+
+
+def thick_brush_note(recognition) -> bool:
+    """A hint when the brush is thick for the digits' size; False when it is not."""
+    if recognition.brush_ratio < THICK_BRUSH:
+        return False
+    st.info(f"The brush is thick for digits this size (about {recognition.brush_ratio:.0%} of their height): "
+            "loops close up and a 7 can look like a 9. Write the digits larger or choose a thinner brush.",
+            icon=":material/brush:")
+    return True
+
+
 def show_last_result() -> None:
     """The stored result (or error) of the last attempt, in full."""
     state = st.session_state
@@ -116,6 +132,7 @@ def show_last_result() -> None:
         if not low_confidence_notes(recognition):
             st.success(f"Every digit was read with at least {_confidence_floor():.0%} confidence.",
                        icon=":material/check_circle:")
+        thick_brush_note(recognition)
 
     st.markdown("#### The digits as the model saw them")
     st.caption("Each digit is cut out, thinned or thickened, scaled into a 28×28 square and "

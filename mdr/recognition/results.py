@@ -289,6 +289,12 @@ class Recognition:
         return found
 
     @property
+    def brush_ratio(self) -> float:
+        """The brush width over the typical digit height (0 when nothing was read): a brush a
+        third of the height closes loops, and such numbers read worse (pen-eval, by brush)."""
+        return float(self.stroke_width / self.digit_height) if self.digit_height > 0 else 0.0
+
+    @property
     def total_ms(self) -> float:
         return float(sum(self.timings_ms.values()))
 
