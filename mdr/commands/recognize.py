@@ -53,10 +53,16 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps({"file": path, **result.to_dict(), "ms": round(ms, 2)}), flush=True)
         else:
             others = [a.number.replace("\n", " / ") for a in result.alternatives()] if args.alternatives else []
-            did_you_mean = f" (did you mean {', '.join(others[:-1])} or {others[-1]}?)" if len(others) > 1 else (
-                f" (did you mean {others[0]}?)" if others else "")
-            print(f"{path}: {result.number.replace(chr(10), ' / ')}{did_you_mean}", flush=True)
+            print(f"{path}: {result.number.replace(chr(10), ' / ')}{_did_you_mean(others)}", flush=True)
     return 1 if failures else 0
+
+
+def _did_you_mean(others: list[str]) -> str:
+    """' (did you mean 4011, 4074 or 4871?)', or '' when there is nothing to offer."""
+    if not others:
+        return ""
+    listed = others[0] if len(others) == 1 else f"{', '.join(others[:-1])} or {others[-1]}"
+    return f" (did you mean {listed}?)"
 
 
 def _report_error(args: argparse.Namespace, path: str, message: str) -> None:

@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from mdr.errors import MdrError
 from mdr.models import registry
 from mdr.models.operations import model_rows
+from mdr.recognition.config import RecognizerConfig
 from mdr.serve import knobs as knob_parsing
 from mdr.serve.body import read_image_request
 from mdr.serve.engine import Engine
@@ -151,15 +152,21 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         sent = await read_image_request(request, settings)
         config = knob_parsing.to_config(sent.knobs, settings)
         try:
-            recognition, ms = await anyio.to_thread.run_sync(engine.read, sent.data, config, limiter=limiter)
+            return await anyio.to_thread.run_sync(_answer, engine, sent.data, config, limiter=limiter)
         except MdrError as error:
             raise from_mdr_error(error) from None
-        return {"number": recognition.number,
-                "digits": [{**d.to_dict(), "low_confidence": bool(d.low_confidence)} for d in recognition.digits],
-                "alternatives": [a.to_dict() for a in recognition.alternatives()],
-                "ms": round(ms, 2), "model": recognition.model_name, "precision": recognition.precision}
 
     return app
+
+
+def _answer(engine: Engine, data: bytes, config: RecognizerConfig) -> dict[str, Any]:
+    """Read ``data`` and build the answer, all in a worker thread: the other likely readings are
+    computed after the reading (a Viterbi pass per touching part), off the event loop too."""
+    recognition, ms = engine.read(data, config)
+    return {"number": recognition.number,
+            "digits": [{**d.to_dict(), "low_confidence": bool(d.low_confidence)} for d in recognition.digits],
+            "alternatives": [a.to_dict() for a in recognition.alternatives()],
+            "ms": round(ms, 2), "model": recognition.model_name, "precision": recognition.precision}
 
 
 def _model_row(row: dict[str, Any], serving: str) -> ModelRow:
