@@ -178,3 +178,34 @@ def test_import_with_one_bad_entry_adds_none(store, tmp_path):
     with pytest.raises(CorrectionStoreError, match="Nothing was imported"):
         other.import_zip(tmp_path / "bad.zip")
     assert other.count() == 0
+
+
+@pytest.mark.parametrize("read, true, expected", [
+    ("4071", "4077", [(0, 0), (1, 1), (2, 2), (3, 3)]),        # same count: every digit
+    ("87082", "877082", [(4, 3), (5, 4)]),                     # a 7 missed inside a run of 7s
+    ("407152", "4071552", [(0, 0), (1, 1), (2, 2)]),           # a 5 missed near the end
+    ("50", "5", []),                                           # a stray mark read as a digit
+    ("12345678", "1234678", [(0, 0), (1, 1), (2, 2), (5, 6), (6, 7)]),  # a 5 too many
+    ("1234", "12994", [(0, 0)]),                               # a 3 read where 99 was written
+])
+def test_only_digits_away_from_a_missed_or_extra_digit_are_labelled(read, true, expected):
+    from mdr.corrections.store import _trusted_positions
+
+    pairs = _trusted_positions(read, true)
+    assert pairs == expected
+    if len(read) != len(true):  # the same count labels a misread digit with its true digit
+        assert all(read[k] == true[position] for position, k in pairs)
+
+
+def test_a_number_read_with_a_digit_missed_saves_the_digits_far_from_it(store):
+    from mdr.recognition.recognizer import Recognizer
+    from number_images import compose_number
+
+    image = compose_number("407152")
+    recognition = Recognizer().recognize(image)
+    assert recognition.number == "407152"
+    cid = store.add_recognition(recognition, png_bytes(image), "4071552")  # as if a 5 had been missed
+    saved = store.get(cid)
+    assert [(d.position, d.label) for d in saved.digits] == [(0, 4), (1, 0), (2, 7)]
+    for sample, digit in zip(saved.digits, recognition.digits[:3]):
+        np.testing.assert_allclose(sample.input28, np.clip(digit.steps.final, 0, 1), atol=1e-6)

@@ -47,8 +47,9 @@ def finetune_section(start_run) -> None:
     cols[0].metric("Saved drawings", drawings)
     cols[1].metric("Misread drawings", misread)
     cols[2].metric("Digits with a label", digits,
-                   help="A drawing's digits are labelled when the number read had as many digits as the number "
-                        "typed; the others are only used to check the result.")
+                   help="A drawing's digits are labelled from the number typed. When a digit was missed or "
+                        "one too many was read, only the digits away from that spot are labelled; "
+                        "every drawing is also used to check the result.")
     if jobs.is_running():
         st.caption("A run is going on above: fine-tune when it has finished.")
         return

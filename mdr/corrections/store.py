@@ -1,9 +1,10 @@
 """The corrections store: SQLite in ``data/`` (or ``$MDR_DATA_HOME``).
 
 One row per saved drawing (its PNG, the strokes the canvas reported, the true
-number, the number read, the model, the date) and, where the reading had as
-many digits as the true number, one row per digit with the 28x28 input the
-classifier saw and the crop it came from, labelled with the true digit.
+number, the number read, the model, the date) and one row per digit that can be
+labelled with its true digit (every digit when the reading had as many digits as
+the true number, else those away from the part read wrong), with the 28x28 input
+the classifier saw and the crop it came from.
 
 WAL mode, a ``PRAGMA user_version`` schema version, a busy timeout so that
 concurrent writers wait, a fresh connection per call (Streamlit runs sessions
@@ -89,7 +90,8 @@ class Correction:
     image_png: bytes
     strokes: list | None = None
     digits: list[DigitSample] = field(default_factory=list)
-    """Empty when the reading's digit count did not match the true number's."""
+    """All digits read when the reading's digit count matched the true number's; otherwise only
+    those away from the part read wrong (:func:`digit_samples_from`)."""
 
     @property
     def misread(self) -> bool:
@@ -242,7 +244,7 @@ class CorrectionStore:
             return self._insert(conn, row)
 
     def add_recognition(self, recognition, image_png: bytes, true_number: str, strokes=None) -> int:
-        """Store what ``recognition`` read of ``image_png``, with its digits when the counts match."""
+        """Store what ``recognition`` read of ``image_png``, with the digits that can be labelled."""
         true_number = normalize_number(true_number)
         return self.add(image_png=image_png, true_number=true_number,
                         read_number=recognition.number, model=recognition.model_name or "",
@@ -474,16 +476,39 @@ def read_export(source: Path | io.BytesIO | bytes) -> list[dict]:
 
 
 def digit_samples_from(recognition, true_number: str) -> list[DigitSample]:
-    """One DigitSample per digit read, labelled from ``true_number``, when the counts match."""
+    """One DigitSample per digit read that can be labelled from ``true_number``.
+
+    With as many digits read as typed, every digit is labelled. Otherwise the reading and the
+    true number agree on a run at the start and a run at the end, and only digits well inside
+    those runs are labelled: the digits beside the part read wrong are left out, because
+    their crops may hold the missing digit's ink (``877082`` read ``87082``: the second crop
+    holds both sevens)."""
     true_digits = normalize_number(true_number).replace("\n", "")
     order = [i for line in recognition.lines for i in line] if recognition.lines else \
         list(range(len(recognition.digits)))
-    if len(order) != len(true_digits) or len(order) != len(recognition.digits):
+    if len(order) != len(recognition.digits):
         return []
+    read = "".join(str(recognition.digits[i].digit) for i in order)
     samples = []
-    for position, i in enumerate(order):
-        steps = recognition.digits[i].steps
+    for position, k in _trusted_positions(read, true_digits):
+        steps = recognition.digits[order[k]].steps
         samples.append(DigitSample(position=position, label=int(true_digits[position]),
                                    input28=np.clip(np.asarray(steps.final, np.float32), 0.0, 1.0),
                                    crop_png=png_bytes(steps.crop)))
     return samples
+
+
+def _trusted_positions(read: str, true: str) -> list[tuple[int, int]]:
+    """(position in ``true``, index in ``read``) of the digits read that can be labelled.
+
+    The same count: all of them. Otherwise one block of ``read`` was read in place of one block of
+    ``true``; wherever that block lies, it ends between ``m - suffix`` and ``prefix`` (the lengths
+    of their common start and end), so digits two or more places away from that stretch are
+    labelled by the start (before it) or by the end (after it)."""
+    m, n = len(read), len(true)
+    if m == n:
+        return [(k, k) for k in range(m)]
+    prefix = next((k for k in range(min(m, n)) if read[k] != true[k]), min(m, n))
+    suffix = next((k for k in range(min(m, n)) if read[m - 1 - k] != true[n - 1 - k]), min(m, n))
+    low, high = min(prefix, m - suffix), max(prefix, m - suffix)
+    return [(k, k) for k in range(0, low - 1)] + [(k + n - m, k) for k in range(high + 1, m)]

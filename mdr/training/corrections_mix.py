@@ -71,8 +71,8 @@ def corrections_training_images(mix: CorrectionsMix, other_images: int, store=No
         raise NoCorrectionsError(
             "There are no corrections with labelled digits to learn from"
             + (f" ({len(drawings)} saved drawing(s), {len(held_ids)} held out for the check)" if drawings else "")
-            + ". Save a few on the Recognize page first: a digit is labelled when the number read had as "
-              "many digits as the number you typed.")
+            + ". Save a few on the Recognize page first: a digit is labelled from the number you typed, "
+              "except beside a digit that was missed or read in excess.")
     digits = np.round(np.clip(images, 0.0, 1.0) * 255).astype(np.uint8)
     labels = np.asarray(labels, np.int64)
     repeats = repeats_for(mix.share, len(digits), other_images)
