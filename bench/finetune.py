@@ -9,16 +9,12 @@ the real models/ is never touched. Each phase is timed from the run's own status
 """
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
-from bench.common import table
+from bench.common import models_of_its_own, table
 
 TARGET_SECONDS = 60.0
 
@@ -64,22 +60,10 @@ def bench_finetune(sizes, data_dir) -> tuple[str, dict]:
     from mdr.models import registry
 
     base = registry.active_model_name()
-    saved = {k: os.environ.get(k) for k in ("MDR_DATA_HOME", "MDR_MODELS_DIR")}
-    with tempfile.TemporaryDirectory(prefix="mdr-bench-finetune-") as folder:
-        models = Path(folder) / "models"
-        shutil.copytree(registry.model_dir(base), models / base)
-        (models / registry.ACTIVE).write_text(json.dumps({"name": base}))
-        os.environ["MDR_DATA_HOME"], os.environ["MDR_MODELS_DIR"] = str(Path(folder) / "home"), str(models)
-        try:
-            digits = save_corrections(sizes.finetune_corrections)
-            runs = [timed_finetune(base, f"bench-finetune-{k}", sizes.finetune_pen_n if k == 0 else 0)
-                    for k in range(sizes.finetune_runs)]
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    with models_of_its_own(registry.model_dir(base), "mdr-bench-finetune-"):
+        digits = save_corrections(sizes.finetune_corrections)
+        runs = [timed_finetune(base, f"bench-finetune-{k}", sizes.finetune_pen_n if k == 0 else 0)
+                for k in range(sizes.finetune_runs)]
     phases = list(runs[0][0])
     medians = {p: float(np.median([r[0][p] for r in runs])) for p in phases}
     rows = [[p, f"{medians[p]:.1f}", " / ".join(f"{r[0][p]:.1f}" for r in runs),

@@ -16,15 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from bench.common import table
+from bench.common import models_of_its_own, table
 
 
 def halves(digits: list, writer: int) -> tuple[list, list]:
@@ -46,43 +43,30 @@ def adapt_one(writer: int, digits: list, base: str, base_dir: Path, teach: int, 
     """Teach with ``teach`` numbers of the first half, then read ``test`` numbers of each half."""
     from mdr.corrections.store import CorrectionStore, png_bytes
     from mdr.data.pen import PenBank, make_pen_set
-    from mdr.models import registry
     from mdr.models.finetune import finetune_config
     from mdr.models.publish import train_and_publish
     from mdr.recognition.recognizer import Recognizer
 
     first, second = halves(digits, writer)
     started = time.perf_counter()
-    saved = {k: os.environ.get(k) for k in ("MDR_DATA_HOME", "MDR_MODELS_DIR")}
-    with tempfile.TemporaryDirectory(prefix="mdr-adapt-") as folder:
-        models = Path(folder) / "models"
-        shutil.copytree(base_dir, models / base)
-        (models / registry.ACTIVE).write_text(json.dumps({"name": base}))
-        os.environ["MDR_DATA_HOME"], os.environ["MDR_MODELS_DIR"] = str(Path(folder) / "home"), str(models)
-        try:
-            before = Recognizer(base)
-            store, misread = CorrectionStore(), 0
-            for sample in make_pen_set("spaced", teach, 101, PenBank(first)):
-                recognition = before.recognize(sample.image)
-                misread += recognition.number != sample.number
-                store.add_recognition(recognition, png_bytes(sample.image), sample.number)
-            options = {} if train_size is None else {"train_size": train_size}
-            _, card = train_and_publish(finetune_config(base, **options), "personal", command="bench",
-                                        activate=False, pen_check_n=0)
-            after = Recognizer("personal")
-            row = {"writer": writer, "teach_numbers": teach, "teach_misread": misread,
-                   "labelled_digits": sum(len(c.digits) for c in store.list()),
-                   "mnist_int8_after": ((card.get("metrics") or {}).get("test_accuracy") or {}).get("int8")}
-            for name, half in (("taught", first), ("other", second)):
-                for condition in ("spaced", "touching"):
-                    samples = make_pen_set(condition, test, 202, PenBank(half))
-                    row[f"{name} {condition}"] = [exact_rate(before, samples), exact_rate(after, samples)]
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    with models_of_its_own(base_dir, "mdr-adapt-"):
+        before = Recognizer(base)
+        store, misread = CorrectionStore(), 0
+        for sample in make_pen_set("spaced", teach, 101, PenBank(first)):
+            recognition = before.recognize(sample.image)
+            misread += recognition.number != sample.number
+            store.add_recognition(recognition, png_bytes(sample.image), sample.number)
+        options = {} if train_size is None else {"train_size": train_size}
+        _, card = train_and_publish(finetune_config(base, **options), "personal", command="bench",
+                                    activate=False, pen_check_n=0)
+        after = Recognizer("personal")
+        row = {"writer": writer, "teach_numbers": teach, "teach_misread": misread,
+               "labelled_digits": sum(len(c.digits) for c in store.list()),
+               "mnist_int8_after": ((card.get("metrics") or {}).get("test_accuracy") or {}).get("int8")}
+        for name, half in (("taught", first), ("other", second)):
+            for condition in ("spaced", "touching"):
+                samples = make_pen_set(condition, test, 202, PenBank(half))
+                row[f"{name} {condition}"] = [exact_rate(before, samples), exact_rate(after, samples)]
     row["seconds"] = time.perf_counter() - started
     return row
 
