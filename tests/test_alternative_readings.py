@@ -163,3 +163,17 @@ def test_the_best_reading_of_the_greedy_length_is_the_greedy_reading_at_odds_one
     assert text == "338" and abs(log_odds) < 1e-9
     text, log_odds = best_reading_of_length(probabilities, 2)
     assert len(text) == 2 and log_odds < -3
+
+
+def test_touching_doubts_name_the_digits_each_cut_part_holds_and_the_readers_least_sure_digit():
+    digits = [_digit([(4, 0.9), (9, 0.1)], box=(0, 0, 10, 10)), _digit([(7, 0.9), (1, 0.1)], box=(10, 0, 10, 10)),
+              _digit([(1, 0.9), (7, 0.1)], box=(40, 0, 10, 10)), _digit([(2, 0.9), (3, 0.1)], box=(60, 0, 10, 10))]
+    cut = SplitDecision(box=(0, 0, 20, 10), whole_score=0.0, candidates=[], chosen=[0], score=0.0, reason="",
+                        strip=StripEvidence("47", [0.97, 0.62], [], [], _frames([4, 10, 7])))
+    kept_whole = SplitDecision(box=(40, 0, 10, 10), whole_score=0.0, candidates=[], chosen=[], score=0.0,
+                               reason="", strip=StripEvidence("1", [0.99], [], [], _frames([1])))
+    searched = SplitDecision(box=(60, 0, 10, 10), whole_score=0.0, candidates=[], chosen=[0], score=0.0,
+                             reason="")  # cut by the search of a model without a strip reader
+    recognition = _recognition(digits, [[0, 1, 2, 3]], [kept_whole, searched, cut])
+    assert recognition.touching_doubts() == [((0, 1), 0.62)]
+    assert _recognition(digits, [[0, 1, 2, 3]]).touching_doubts() == []

@@ -181,3 +181,30 @@ def test_a_thick_brush_on_small_digits_gets_a_hint_and_a_thin_one_does_not(page)
     assert ratio >= 0.3
     (hint,) = [i.value for i in at.info if "brush is thick" in i.value]
     assert f"about {ratio:.0%} of their height" in hint and "thinner brush" in hint
+
+
+def test_touching_digits_cut_without_much_certainty_get_a_hint_and_sure_ones_do_not(page):
+    from mdr.app.result_view import TOUCHING_DOUBT
+    from mdr.data.pen import make_pen_set, pen_bank
+    from mdr.recognition.recognizer import Recognizer
+
+    recognizer, unsure, sure = Recognizer(), None, None
+    for sample in make_pen_set("touching", 60, 0, pen_bank()):
+        doubts = recognizer.recognize(sample.image).touching_doubts()
+        if doubts and min(s for _, s in doubts) < TOUCHING_DOUBT and unsure is None:
+            unsure = sample
+        if doubts and min(s for _, s in doubts) >= TOUCHING_DOUBT and sure is None:
+            sure = sample
+    assert unsure is not None and sure is not None
+    at = upload(page, "sure.png", png_bytes(sure.image))
+    assert not any("touch" in i.value for i in at.info)
+    calm = any("Every digit was read" in s.value for s in at.success)
+    assert calm == (not any(d.low_confidence for d in at.session_state[reading.LAST_RECOGNITION].digits))
+    at = upload(at, "unsure.png", png_bytes(unsure.image))
+    doubts = at.session_state[reading.LAST_RECOGNITION].touching_doubts()
+    least = min(s for _, s in doubts if s < TOUCHING_DOUBT)
+    (hint,) = [i.value for i in at.info if "touch" in i.value]
+    assert f"only {least:.0%} sure" in hint and "leave a little space" in hint
+    positions = next(p for p, s in doubts if s == least)
+    assert f"{positions[0] + 1}-{positions[-1] + 1}" in hint
+    assert not any("Every digit was read" in s.value for s in at.success)  # no all-clear beside the doubt

@@ -288,6 +288,20 @@ class Recognition:
                                              "not a digit"))
         return found
 
+    def touching_doubts(self) -> list[tuple[tuple[int, ...], float]]:
+        """Each part the strip reader cut into touching digits: (the digits' positions, how sure the
+        reader was of the least sure of them), left to right. Touching numbers whose reader was
+        under 0.9 sure of a digit read half as often right as the rest (pen-eval notes, "Where
+        touching numbers lose digits"), so the page can say so."""
+        found = []
+        for decision in self.splits:
+            if decision.strip is None or not decision.chosen or not decision.strip.confidences:
+                continue
+            positions = self._digits_in(decision.box)
+            if positions:
+                found.append((positions, float(min(decision.strip.confidences))))
+        return sorted(found)
+
     @property
     def brush_ratio(self) -> float:
         """The brush width over the typical digit height (0 when nothing was read): a brush a
