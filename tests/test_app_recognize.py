@@ -184,7 +184,7 @@ def test_a_thick_brush_on_small_digits_gets_a_hint_and_a_thin_one_does_not(page)
 
 
 def test_touching_digits_cut_without_much_certainty_get_a_hint_and_sure_ones_do_not(page):
-    from mdr.app.result_view import TOUCHING_DOUBT
+    from mdr.recognition.advice import TOUCHING_DOUBT
     from mdr.data.pen import make_pen_set, pen_bank
     from mdr.recognition.recognizer import Recognizer
 

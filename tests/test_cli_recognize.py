@@ -35,6 +35,10 @@ def files(tmp_path_factory) -> dict[str, Path]:
     Image.new("1", (20000, 20000)).save(paths["huge"])
     paths["blank"] = folder / "blank.png"
     Image.new("RGBA", (600, 250)).save(paths["blank"])
+    paths["thick"] = folder / "thick.png"
+    from number_images import compose_number
+    thick = cv2.dilate(compose_number("4071"), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (25, 25)))
+    cv2.imwrite(str(paths["thick"]), thick)
     paths["truncated"] = folder / "truncated.png"
     paths["truncated"].write_bytes(paths["good"].read_bytes()[:200])
     return paths
@@ -67,6 +71,17 @@ def test_other_likely_readings_are_printed_when_asked(files):
     others = did_you_mean.rstrip("?)").replace(" or ", ", ").split(", ")
     record = json.loads(run_cli(str(files["good"]), "--json").stdout.strip().splitlines()[-1])
     assert others == [o["number"] for o in record["alternatives"]]
+
+
+def test_advice_goes_beside_the_answer_and_into_json(files):
+    done = run_cli(str(files["thick"]), str(files["good"]))
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.strip().splitlines()) == 2  # one line a file, whatever the advice
+    assert f"{files['thick']}: hint: The brush is thick" in done.stderr
+    assert f"{files['good']}: hint" not in done.stderr
+    records = [json.loads(line) for line in run_cli(str(files["thick"]), str(files["good"]), "--json")
+               .stdout.strip().splitlines()]
+    assert [a["kind"] for a in records[0]["advice"]] == ["thick brush"] and records[1]["advice"] == []
 
 
 @pytest.mark.parametrize("name, words", [

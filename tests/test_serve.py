@@ -74,7 +74,7 @@ def test_jpeg_is_read_too(client):
 
 def test_answer_has_each_digit_with_box_line_and_top3(client, drawn):
     body = client.post("/recognize", json={"image": b64(drawn)}).json()
-    assert set(body) == {"number", "digits", "alternatives", "ms", "model", "precision"}
+    assert set(body) == {"number", "digits", "alternatives", "advice", "ms", "model", "precision"}
     assert body["model"] == registry.active_model_name() and body["precision"] == "int8" and body["ms"] > 0
     assert [d["digit"] for d in body["digits"]] == [4, 0, 7, 1]
     xs = []
@@ -223,3 +223,19 @@ def test_openapi_describes_every_field_and_every_request_form(client):
         assert asset.startswith("/"), f"/docs loads {asset} from outside"
         assert client.get(asset).status_code == 200, asset
     assert "/docs-static/redoc.standalone.js" in client.get("/redoc").text
+
+
+def test_answer_gives_the_advice_the_reading_calls_for(client, drawn):
+    import cv2
+
+    from mdr.recognition.advice import advice_for
+    from mdr.recognition.recognizer import Recognizer
+    from number_images import compose_number
+
+    thick = cv2.dilate(compose_number("4071"), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (25, 25)))
+    body = client.post("/recognize", json={"image": b64(png(thick))}).json()
+    assert [a["kind"] for a in body["advice"]] == ["thick brush"]
+    assert body["advice"] == [a.to_dict() for a in advice_for(Recognizer().recognize(thick))]
+    plain = client.post("/recognize", json={"image": b64(drawn)}).json()
+    assert all(a["kind"] != "thick brush" for a in plain["advice"])
+    assert "advice" in client.get("/openapi.json").json()["components"]["schemas"]["RecognizeResponse"]["properties"]

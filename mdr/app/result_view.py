@@ -10,6 +10,7 @@ from mdr.app.figures import annotated_input, inline_picture, model_input_image
 from mdr.app.correction_form import correction_form
 from mdr.app.reading import LAST_ERROR, LAST_IMAGE, LAST_RECOGNITION, LAST_SOURCE, LAST_STROKES, show_error
 from mdr.app.theme import ACCENT
+from mdr.recognition.advice import Advice, advice_for
 from mdr.recognition.config import RecognizerConfig
 
 
@@ -87,40 +88,13 @@ def low_confidence_notes(recognition) -> bool:
     return True
 
 
-THICK_BRUSH = 0.3
-"""Brush width over digit height from which the page suggests a thinner brush or larger digits:
-pen numbers of unseen writers drawn this thick read 84% exactly against 93.5% for the rest
-(pen-eval notes, "A thick brush")."""
+ADVICE_ICONS = {"touching": ":material/space_bar:", "thick brush": ":material/brush:"}
 
 
-def thick_brush_note(recognition) -> bool:
-    """A hint when the brush is thick for the digits' size; False when it is not."""
-    if recognition.brush_ratio < THICK_BRUSH:
-        return False
-    st.info(f"The brush is thick for digits this size (about {recognition.brush_ratio:.0%} of their height): "
-            "loops close up and a 7 can look like a 9. Write the digits larger or choose a thinner brush.",
-            icon=":material/brush:")
-    return True
-
-
-TOUCHING_DOUBT = 0.9
-"""How sure the strip reader must be of every digit it cut from touching ones for the page to stay
-quiet. Chosen on the validation writers, where touching numbers with a digit cut less surely read
-46% exactly and the other touching ones 94%; the evaluation writers 57% and 94% (pen-eval notes,
-"Where touching numbers lose digits")."""
-
-
-def touching_note(recognition) -> bool:
-    """A hint when touching digits were cut apart without much certainty; False otherwise."""
-    doubtful = [(positions, sure) for positions, sure in recognition.touching_doubts() if sure < TOUCHING_DOUBT]
-    if not doubtful:
-        return False
-    spans = [f"{p[0] + 1}-{p[-1] + 1}" if len(p) > 1 else f"{p[0] + 1}" for p, _ in doubtful]
-    least = min(sure for _, sure in doubtful)
-    st.info(f"Digits {', '.join(spans)} touch, and the reader was only {least:.0%} sure where one ends and "
-            "the next begins. Touching digits are read less reliably: leave a little space between them.",
-            icon=":material/space_bar:")
-    return True
+def advice_notes(advice: list[Advice]) -> None:
+    """Each piece of advice the reading calls for (:func:`mdr.recognition.advice.advice_for`)."""
+    for item in advice:
+        st.info(item.message, icon=ADVICE_ICONS.get(item.kind, ":material/lightbulb:"))
 
 
 def show_last_result() -> None:
@@ -149,12 +123,12 @@ def show_last_result() -> None:
     with picture:
         inline_picture(annotated_input(recognition), caption="Where each digit was found")
     with notes:
+        advice = advice_for(recognition)
         unsure = low_confidence_notes(recognition)
-        touching = touching_note(recognition)
-        if not (unsure or touching):
+        if not unsure and not any(a.kind == "touching" for a in advice):
             st.success(f"Every digit was read with at least {_confidence_floor():.0%} confidence.",
                        icon=":material/check_circle:")
-        thick_brush_note(recognition)
+        advice_notes(advice)
 
     st.markdown("#### The digits as the model saw them")
     st.caption("Each digit is cut out, thinned or thickened, scaled into a 28×28 square and "

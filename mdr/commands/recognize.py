@@ -7,6 +7,7 @@ import sys
 import time
 from dataclasses import replace
 
+from mdr.recognition.advice import advice_for
 from mdr.recognition.config import DEFAULT_CONFIG
 from mdr.commands.options import add_json_option, fail
 from mdr.errors import MdrError
@@ -54,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             others = [a.number.replace("\n", " / ") for a in result.alternatives()] if args.alternatives else []
             print(f"{path}: {result.number.replace(chr(10), ' / ')}{_did_you_mean(others)}", flush=True)
+            for advice in advice_for(result):  # beside the answer, not in it: stdout stays one line a file
+                print(f"{path}: hint: {advice.message}", file=sys.stderr, flush=True)
     return 1 if failures else 0
 
 

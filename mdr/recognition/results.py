@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from mdr.recognition.advice import advice_for
 from mdr.recognition.strip import best_reading_of_length
 
 Box = tuple[int, int, int, int]  # x, y, w, h in original-image pixels
@@ -317,6 +318,7 @@ class Recognition:
             "number": self.number,
             "digits": [d.to_dict() for d in self.digits],
             "alternatives": [a.to_dict() for a in self.alternatives()],
+            "advice": [a.to_dict() for a in advice_for(self)],
             "ms": round(self.total_ms, 2),
         }
 

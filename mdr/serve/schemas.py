@@ -71,12 +71,21 @@ class AlternativeOut(BaseModel):
     why: str = Field(..., description="The change in a sentence, for a person.")
 
 
+class AdviceOut(BaseModel):
+    kind: str = Field(..., description="'touching' (digits cut apart without much certainty: leave space "
+                                       "between them) or 'thick brush' (a brush thick for the digits' size).")
+    message: str = Field(..., description="What to do for a better reading, as a sentence for a person.")
+
+
 class RecognizeResponse(BaseModel):
     number: str = Field(..., description="The digits in reading order; several lines are joined by a newline.")
     digits: list[DigitOut] = Field(..., description="Each digit in reading order.")
     alternatives: list[AlternativeOut] = Field(
         ..., description="Up to three other likely readings, most likely first: offer them as one-click "
         "corrections ('did you mean').")
+    advice: list[AdviceOut] = Field(
+        default_factory=list, description="What the person drawing can do for a better reading, when the "
+        "drawing calls for it (most readings: none).")
     ms: float = Field(..., description="Milliseconds the server spent decoding and reading the image.")
     model: str = Field(..., description="The registered model that read it.")
     precision: str = Field(..., description="The model file used: int8 or fp32.")

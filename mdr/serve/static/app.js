@@ -5,6 +5,7 @@
   const context = canvas.getContext("2d");
   const result = document.getElementById("result");
   const alternatives = document.getElementById("alternatives");
+  const advice = document.getElementById("advice");
   const details = document.getElementById("details");
   const recognizeButton = document.getElementById("recognize");
   let drawing = false;
@@ -51,11 +52,16 @@
     result.classList.toggle("error", Boolean(isError));
   }
 
+  function clearReading() {
+    details.textContent = "";
+    alternatives.textContent = "";
+    advice.textContent = "";
+  }
+
   async function recognize() {
     if (strokes === 0) {
       show("The canvas is empty: draw a number on it first, then press Recognize.", true);
-      details.textContent = "";
-      alternatives.textContent = "";
+      clearReading();
       return;
     }
     recognizeButton.disabled = true;
@@ -68,8 +74,7 @@
       const answer = await response.json();
       if (!response.ok) {
         show(answer.error || ("The server answered " + response.status + "."), true);
-        details.textContent = "";
-        alternatives.textContent = "";
+        clearReading();
         return;
       }
       show(answer.number, false);
@@ -80,10 +85,10 @@
       alternatives.textContent = others.length
         ? "Did you mean " + (others.length > 1 ? others.slice(0, -1).join(", ") + " or " : "") + last + "?"
         : "";
+      advice.textContent = (answer.advice || []).map(function (a) { return a.message; }).join(" ");
     } catch (error) {
       show("The service could not be reached (" + error + ").", true);
-      details.textContent = "";
-      alternatives.textContent = "";
+      clearReading();
     } finally {
       recognizeButton.disabled = false;
     }
@@ -93,8 +98,7 @@
   document.getElementById("clear").addEventListener("click", function () {
     reset();
     show("Draw a number.", false);
-    details.textContent = "";
-    alternatives.textContent = "";
+    clearReading();
   });
   reset();
 })();
