@@ -292,8 +292,8 @@ class Recognition:
     def touching_doubts(self) -> list[tuple[tuple[int, ...], float]]:
         """Each part the strip reader cut into touching digits: (the digits' positions, how sure the
         reader was of the least sure of them), left to right. Touching numbers whose reader was
-        under 0.9 sure of a digit read half as often right as the rest (pen-eval notes, "Where
-        touching numbers lose digits"), so the page can say so."""
+        unsure of a digit read half as often right as the rest, so the advice says so
+        (:data:`mdr.recognition.advice.TOUCHING_DOUBT`)."""
         found = []
         for decision in self.splits:
             if decision.strip is None or not decision.chosen or not decision.strip.confidences:
