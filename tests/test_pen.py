@@ -223,6 +223,8 @@ def test_pen_eval_prints_the_per_condition_table_and_confusions():
     assert sum(b["numbers"] for b in bands) == 2 * len(pen.PEN_CONDITIONS)
     assert sum(b["exact"] for b in bands) == figures["overall"]["recognizer"]["exact"]
     assert "| brush / height | numbers | exact |" in done.stdout
+    given = figures["by_advice"]
+    assert given and sum(row["numbers"] for row in given if row["advice"] == "no advice") <= 2 * len(pen.PEN_CONDITIONS)
 
     intervals = figures["intervals"]
     assert set(intervals) == set(pen.PEN_CONDITIONS)
@@ -306,6 +308,23 @@ def test_exact_numbers_are_broken_down_by_brush_width_over_digit_height():
     assert [(b.label, b.numbers, b.exact) for b in bands] == [("0.00-0.10", 1, 1), ("0.10-0.15", 2, 1),
                                                                (">= 0.25", 2, 1)]
     assert bands[1].exact_rate == 0.5
+
+
+def test_exact_numbers_are_broken_down_by_the_advice_given_for_them():
+    from mdr.evaluation.numbers import model_readers
+    from mdr.evaluation.pen_eval import PenEvalSettings, advice_rows, run_pen_eval
+    from mdr.recognition.advice import advice_for
+    from mdr.recognition.recognizer import Recognizer
+
+    rows = advice_rows([(), ("touching",), ("touching", "thick brush"), (), ()], [True, False, True, True, False])
+    assert [(r.advice, r.numbers, r.exact) for r in rows] == [("no advice", 3, 2), ("touching: leave space", 2, 1),
+                                                              ("thick brush", 1, 1)]
+    report = run_pen_eval(PenEvalSettings(n=25, seed=2, conditions=("touching",)), readers=model_readers(offers=True))
+    samples = pen.make_pen_set("touching", 25, seed=2, bank=pen.pen_bank())
+    recognizer = Recognizer()
+    given = [tuple(a.kind for a in advice_for(recognizer.recognize(s.image))) for s in samples]
+    assert report.results[0].recognizer_advice == given
+    assert report.by_advice == advice_rows(given, report.results[0].recognizer_right)
 
 
 def test_pen_eval_reads_another_file_of_unseen_writers(tmp_path):

@@ -109,19 +109,23 @@ class ConditionResult:
     """Whether the recognizer read each sample exactly, in the set's order (for breakdowns by sample)."""
     recognizer_read: list[str | None] = field(default_factory=list)
     """What the recognizer read of each sample (None where it raised), in the set's order."""
+    recognizer_advice: list[tuple[str, ...]] = field(default_factory=list)
+    """The kinds of advice the recognizer gave for each sample (:mod:`mdr.recognition.advice`)."""
 
 
-def _read(reader: Reader, image: np.ndarray) -> tuple[str | None, float, BaseException | None, tuple[str, ...]]:
-    """What ``reader`` read, its seconds, the error it raised, and the other readings it offered."""
+def _read(reader: Reader, image: np.ndarray
+          ) -> tuple[str | None, float, BaseException | None, tuple[str, ...], tuple[str, ...]]:
+    """What ``reader`` read, its seconds, the error it raised, the other readings it offered and
+    the kinds of advice it gave (a reader may return the number alone, or a tuple of them)."""
     start = time.perf_counter()
     try:
         read = reader(image)
     except Exception as e:  # counted, not hidden: the table shows each error type
-        return None, time.perf_counter() - start, e, ()
+        return None, time.perf_counter() - start, e, (), ()
     seconds = time.perf_counter() - start
     if isinstance(read, tuple):
-        return read[0], seconds, None, tuple(read[1])
-    return read, seconds, None, ()
+        return read[0], seconds, None, tuple(read[1]), tuple(read[2]) if len(read) > 2 else ()
+    return read, seconds, None, (), ()
 
 
 def _failure_name(sample: Sample, index: int, read: str | None, error: BaseException | None) -> str:
@@ -152,14 +156,15 @@ def compare_on_sets(recognizer: Reader, baseline: Reader, sets: Iterable[tuple[s
         result = ConditionResult(condition, ReaderScore(), ReaderScore())
         saved = 0
         for index, sample in enumerate(samples):
-            read, seconds, error, offered = _read(recognizer, sample.image)
+            read, seconds, error, offered, advice = _read(recognizer, sample.image)
             right = result.recognizer.add(sample.number, read, seconds, error, offered)
             result.recognizer_right.append(right)
             result.recognizer_read.append(read)
+            result.recognizer_advice.append(advice)
             if not right and failures_dir is not None and saved < failures_per_condition:
                 write_png(Path(failures_dir) / _failure_name(sample, index, read, error), sample.image)
                 saved += 1
-            result.baseline.add(sample.number, *_read(baseline, sample.image))
+            result.baseline.add(sample.number, *_read(baseline, sample.image)[:4])
             done += 1
             if progress is not None:
                 progress(done)
@@ -227,7 +232,9 @@ def write_samples(folder: str | os.PathLike, per_condition: int = 3, seed: int =
 def model_readers(model: str | None = None, precision: str = "int8",
                   knobs: Iterable[tuple[str, object]] = (), offers: bool = False) -> tuple[Reader, Reader]:
     """The recognizer (with ``knobs`` set, name and value) and the baseline, both on the same ONNX file;
-    with ``offers``, the recognizer also gives the three other readings the app offers under a result."""
+    with ``offers``, the recognizer also gives the three other readings the app offers under a result
+    and the kinds of advice it gives."""
+    from mdr.recognition.advice import advice_for
     from mdr.recognition.baseline import BaselineRecognizer
     from mdr.recognition.config import RecognizerConfig
     from mdr.recognition.recognizer import Recognizer
@@ -236,9 +243,10 @@ def model_readers(model: str | None = None, precision: str = "int8",
     recognizer = Recognizer(model=model, config=RecognizerConfig(**{"precision": precision, **dict(knobs)}))
     baseline = BaselineRecognizer(onnx_path(model or active_model_name(), precision))
     if offers:
-        def read_with_offers(image: np.ndarray) -> tuple[str, list[str]]:
+        def read_with_offers(image: np.ndarray) -> tuple[str, list[str], list[str]]:
             recognition = recognizer.recognize(image)
-            return recognition.number, [a.number for a in recognition.alternatives(3)]
+            return (recognition.number, [a.number for a in recognition.alternatives(3)],
+                    [a.kind for a in advice_for(recognition)])
         return read_with_offers, baseline.recognize
     return (lambda image: recognizer.recognize(image).number), baseline.recognize
 

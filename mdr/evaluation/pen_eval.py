@@ -75,6 +75,36 @@ def brush_bands(ratios: list[float], right: list[bool], edges: tuple[float, ...]
     return bands
 
 
+ADVICE_ROWS = (("none", "no advice"), ("touching", "touching: leave space"),
+               ("thick brush", "thick brush"))
+"""The advice breakdown's rows: numbers given no advice, and those given each kind (a number given
+both kinds counts in both rows)."""
+
+
+@dataclass(frozen=True)
+class AdviceRow:
+    """Exact numbers among those the recognizer gave one kind of advice for (or none)."""
+
+    advice: str
+    numbers: int
+    exact: int
+
+    @property
+    def exact_rate(self) -> float:
+        return self.exact / self.numbers if self.numbers else 0.0
+
+
+def advice_rows(advice: list[tuple[str, ...]], right: list[bool]) -> list[AdviceRow]:
+    """Exact numbers by the advice given for them, all conditions together (rows with no number left
+    out): the advice is worth giving when the numbers it falls on read clearly worse."""
+    rows = []
+    for kind, label in ADVICE_ROWS:
+        inside = [ok for given, ok in zip(advice, right) if (not given if kind == "none" else kind in given)]
+        if inside:
+            rows.append(AdviceRow(label, len(inside), sum(inside)))
+    return rows
+
+
 @dataclass(frozen=True)
 class WriterInterval:
     """Where a condition's exact rate could land for another group of writers as many as these."""
@@ -216,6 +246,8 @@ class PenEvalReport:
     """The recognizer's exact numbers per writer, worst first (:func:`writer_scores`)."""
     misread: list[MisreadDigit] = field(default_factory=list)
     """The recognizer's misread pen digits, most often misread first (:func:`misread_digits`)."""
+    by_advice: list[AdviceRow] = field(default_factory=list)
+    """The recognizer's exact numbers by the advice it gave for them (:func:`advice_rows`)."""
 
     @property
     def digit_errors(self) -> int:
@@ -257,7 +289,8 @@ def run_pen_eval(settings: PenEvalSettings, readers: tuple[Reader, Reader] | Non
     return PenEvalReport(settings, results, len(bank.writers), len(pairs), sum(pairs),
                          str(cached_pen(settings.data).path), _model_name(settings.model),
                          by_brush=brush_bands(ratios, right), intervals=intervals,
-                         by_writer=writer_scores(right, all_writers), misread=misread)
+                         by_writer=writer_scores(right, all_writers), misread=misread,
+                         by_advice=advice_rows([a for result in results for a in result.recognizer_advice], right))
 
 
 def _model_name(model: str | None) -> str:
@@ -309,6 +342,11 @@ def to_markdown(report: PenEvalReport) -> str:
                       "small digits closes loops and gaps a pen left open.", "",
                   "| brush / height | numbers | exact |", "|---|---|---|"]
         lines += [f"| {b.label} | {b.numbers} | {b.exact_rate:.1%} |" for b in report.by_brush]
+    if report.by_advice and any(row.advice != ADVICE_ROWS[0][1] for row in report.by_advice):
+        lines += ["", "Exact numbers (recognizer, all conditions) by the advice the Recognize page gives for "
+                      "them (`mdr.recognition.advice`):", "",
+                  "| advice | numbers | exact |", "|---|---|---|"]
+        lines += [f"| {row.advice} | {row.numbers} | {row.exact_rate:.1%} |" for row in report.by_advice]
     if report.by_writer:
         worst = report.by_writer[:WRITERS_SHOWN]
         lines += ["", f"Exact numbers (recognizer, all conditions) per writer, the {len(worst)} read worst of "
@@ -346,6 +384,8 @@ def report_dict(report: PenEvalReport) -> dict:
                                         "level": INTERVAL_LEVEL} for i in report.intervals},
             "by_brush": [{"band": b.label, "numbers": b.numbers, "exact": b.exact,
                           "exact_rate": round(b.exact_rate, 4)} for b in report.by_brush],
+            "by_advice": [{"advice": row.advice, "numbers": row.numbers, "exact": row.exact,
+                           "exact_rate": round(row.exact_rate, 4)} for row in report.by_advice],
             "by_writer": [{"writer": w.writer, "numbers": w.numbers, "exact": w.exact,
                            "exact_rate": round(w.exact_rate, 4)} for w in report.by_writer],
             "digit_errors": report.digit_errors, "misread_digits": len(report.misread),
