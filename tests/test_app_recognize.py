@@ -208,3 +208,18 @@ def test_touching_digits_cut_without_much_certainty_get_a_hint_and_sure_ones_do_
     positions = next(p for p, s in doubts if s == least)
     assert f"{positions[0] + 1}-{positions[-1] + 1}" in hint
     assert not any("Every digit was read" in s.value for s in at.success)  # no all-clear beside the doubt
+
+
+def test_an_uncertain_digit_names_the_not_one_digit_share_so_the_figures_add_up(page):
+    from number_images import compose_number as number
+    from mdr.app.result_view import NOT_ONE_DIGIT_NOTE
+
+    overlaid = np.maximum(number("4"), number("9"))  # a 4 and a 9 drawn over each other
+    at = upload(page, "overlaid.png", png_bytes(overlaid))
+    (digit,) = at.session_state[reading.LAST_RECOGNITION].digits
+    assert digit.low_confidence and digit.reject >= NOT_ONE_DIGIT_NOTE
+    (warning,) = [w.value for w in at.warning if "uncertain" in w.value]
+    assert f"or not one digit at all ({digit.reject:.0%}" in warning
+    assert f"with only {digit.confidence:.0%} confidence" in warning
+    clean = upload(at, "4071.png", png_bytes(compose_number("4071")))
+    assert not any("not one digit at all" in w.value for w in clean.warning)

@@ -74,6 +74,10 @@ def _confidence_floor() -> float:
     return RecognizerConfig().low_confidence
 
 
+NOT_ONE_DIGIT_NOTE = 0.1
+"""From this "not a single digit" probability an uncertain digit's note names it too."""
+
+
 def low_confidence_notes(recognition) -> bool:
     """A warning listing the uncertain digits and their alternatives; False when there are none."""
     unsure = [(i, d) for i, d in enumerate(recognition.digits) if d.low_confidence]
@@ -82,8 +86,12 @@ def low_confidence_notes(recognition) -> bool:
     notes = []
     for index, digit in unsure:
         alternatives = ", ".join(f"{d} ({p:.0%})" for d, p in digit.top3[1:])
+        # A model with the "not a single digit" class gives the rest of the probability to it:
+        # said, so that the figures add up to what the person sees.
+        neither = (f", or not one digit at all ({digit.reject:.0%}: a scribble, or digits run together)"
+                   if digit.reject is not None and digit.reject >= NOT_ONE_DIGIT_NOTE else "")
         notes.append(f"- Digit {index + 1} was read as **{digit.digit}** with only "
-                     f"{digit.confidence:.0%} confidence; it could also be {alternatives}.")
+                     f"{digit.confidence:.0%} confidence; it could also be {alternatives}{neither}.")
     st.warning("Some digits are uncertain:\n" + "\n".join(notes), icon=":material/warning:")
     return True
 
