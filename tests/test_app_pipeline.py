@@ -267,6 +267,21 @@ def test_the_last_step_lists_the_other_likely_readings_the_recognize_page_offers
     assert all(text.endswith("x as likely") for text in table["odds"])
 
 
+def test_the_last_step_gives_the_advice_the_recognize_page_gives(recognizer):
+    import cv2
+
+    from mdr.recognition.advice import advice_for
+
+    thick = cv2.dilate(compose_number("4071"), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (25, 25)))
+    at = open_page(**{reading.LAST_IMAGE: thick, reading.LAST_SOURCE: "the drawing"})
+    given = advice_for(recognizer.recognize(thick))
+    assert [a.kind for a in given] == ["thick brush"]
+    assert any("**Advice**" in m.value for m in at.markdown)
+    assert [i.value for i in at.info if i.value in {a.message for a in given}] == [a.message for a in given]
+    plain = open_page(**{reading.LAST_IMAGE: compose_number("4071"), reading.LAST_SOURCE: "the drawing"})
+    assert not any("**Advice**" in m.value for m in plain.markdown)
+
+
 def test_no_last_image_says_so():
     at = open_page()
     at.radio(key="pipeline_source").set_value("Last image from Recognize")

@@ -20,6 +20,7 @@ from mdr.app import pipeline_pictures as pp
 from mdr.app import pipeline_view as pv
 from mdr.app.figures import inline_picture
 from mdr.app.pipeline_steps import STEPS, Step
+from mdr.recognition.advice import advice_for
 from mdr.recognition.config import RecognizerConfig
 from mdr.recognition.results import Recognition
 
@@ -183,6 +184,10 @@ def _number(shown: Explained) -> None:
     if others:
         st.markdown("**Other likely readings**, offered under the result on the Recognize page (*Did you mean*)")
         _table(pv.alternatives_table(others))
+    advice = advice_for(recognition)
+    if advice:
+        st.markdown("**Advice** the Recognize page gives for this drawing")
+        result_view.advice_notes(advice)
 
 
 SECTIONS: dict[str, Callable[[Explained], None]] = {
