@@ -38,16 +38,15 @@ def exact_rate(recognizer, samples: list) -> float:
     return float(np.mean([recognizer.recognize(s.image).number == s.number for s in samples]))
 
 
-def adapt_one(writer: int, digits: list, base: str, base_dir: Path, teach: int, test: int,
+def adapt_one(writer: int, first: list, second: list, base: str, base_dir: Path, teach: int, test: int,
               train_size: int | None) -> dict:
-    """Teach with ``teach`` numbers of the first half, then read ``test`` numbers of each half."""
+    """Teach with ``teach`` numbers of the ``first`` half, then read ``test`` numbers of each half."""
     from mdr.corrections.store import CorrectionStore, png_bytes
     from mdr.data.pen import PenBank, make_pen_set
     from mdr.models.finetune import finetune_config
     from mdr.models.publish import train_and_publish
     from mdr.recognition.recognizer import Recognizer
 
-    first, second = halves(digits, writer)
     started = time.perf_counter()
     with models_of_its_own(base_dir, "mdr-adapt-"):
         before = Recognizer(base)
@@ -112,11 +111,11 @@ def main(argv: list[str] | None = None) -> dict:
     for writer in args.writers or eval_writers:
         if writer not in eval_writers:
             parser.error(f"writer {writer} is not an evaluation writer ({', '.join(map(str, eval_writers))}).")
-        labels = [{d.label for d in half} for half in halves(digits, writer)]
-        if min(len(found) for found in labels) < MIN_LABELS:
+        first, second = halves(digits, writer)
+        if min(len({d.label for d in half}) for half in (first, second)) < MIN_LABELS:
             print(f"writer {writer}: skipped, fewer than {MIN_LABELS} digits drawn twice or more")
             continue
-        rows.append(adapt_one(writer, digits, base, base_dir, args.teach, args.test, args.train_size))
+        rows.append(adapt_one(writer, first, second, base, base_dir, args.teach, args.test, args.train_size))
         print(json.dumps(rows[-1]), flush=True)
     print(report(rows, base, args.teach, args.test))
     if args.json:

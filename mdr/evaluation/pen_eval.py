@@ -38,8 +38,19 @@ trajectory stroked with a brush a quarter of the digit's height or more closes i
 (a 60 px 8 drawn with a 20 px brush is a blob), which a person drawing with that brush would not do."""
 
 
+class ExactShare:
+    """Numbers read and how many exactly; the dataclasses below that count them declare both fields."""
+
+    numbers: int
+    exact: int
+
+    @property
+    def exact_rate(self) -> float:
+        return self.exact / self.numbers if self.numbers else 0.0
+
+
 @dataclass(frozen=True)
-class BrushBand:
+class BrushBand(ExactShare):
     """Exact numbers of one band of brush width / digit height, all conditions together."""
 
     low: float
@@ -50,10 +61,6 @@ class BrushBand:
     @property
     def label(self) -> str:
         return f"{self.low:.2f}-{self.high:.2f}" if self.high is not None else f">= {self.low:.2f}"
-
-    @property
-    def exact_rate(self) -> float:
-        return self.exact / self.numbers if self.numbers else 0.0
 
 
 def brush_ratio(sample: Sample) -> float:
@@ -82,16 +89,12 @@ both kinds counts in both rows)."""
 
 
 @dataclass(frozen=True)
-class AdviceRow:
+class AdviceRow(ExactShare):
     """Exact numbers among those the recognizer gave one kind of advice for (or none)."""
 
     advice: str
     numbers: int
     exact: int
-
-    @property
-    def exact_rate(self) -> float:
-        return self.exact / self.numbers if self.numbers else 0.0
 
 
 def advice_rows(advice: list[tuple[str, ...]], right: list[bool]) -> list[AdviceRow]:
@@ -143,16 +146,12 @@ def writer_interval(right: list[bool], writers: list[int], rounds: int = INTERVA
 
 
 @dataclass(frozen=True)
-class WriterScore:
+class WriterScore(ExactShare):
     """Exact numbers of one writer, all conditions together."""
 
     writer: int
     numbers: int
     exact: int
-
-    @property
-    def exact_rate(self) -> float:
-        return self.exact / self.numbers if self.numbers else 0.0
 
 
 def writer_scores(right: list[bool], writers: list[int]) -> list[WriterScore]:

@@ -25,7 +25,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from mdr.errors import MdrError
 from mdr.models import registry
 from mdr.models.operations import model_rows
-from mdr.recognition.advice import advice_for
 from mdr.recognition.config import RecognizerConfig
 from mdr.serve import knobs as knob_parsing
 from mdr.serve.body import read_image_request
@@ -164,10 +163,8 @@ def _answer(engine: Engine, data: bytes, config: RecognizerConfig) -> dict[str, 
     """Read ``data`` and build the answer, all in a worker thread: the other likely readings are
     computed after the reading (a Viterbi pass per touching part), off the event loop too."""
     recognition, ms = engine.read(data, config)
-    return {"number": recognition.number,
+    return {**recognition.to_dict(),
             "digits": [{**d.to_dict(), "low_confidence": bool(d.low_confidence)} for d in recognition.digits],
-            "alternatives": [a.to_dict() for a in recognition.alternatives()],
-            "advice": [a.to_dict() for a in advice_for(recognition)],
             "ms": round(ms, 2), "model": recognition.model_name, "precision": recognition.precision}
 
 
