@@ -315,3 +315,18 @@ def test_retraining_replaces_the_folder_and_keeps_the_active_model(trained_folde
     assert json.loads((models / "other" / "card.json").read_text())["seed"] == 7
     assert json.loads((models / "active.json").read_text()) == {"name": "tiny"}
     assert sorted(p.name for p in models.iterdir()) == ["active.json", "other", "tiny"]
+
+
+@pytest.mark.parametrize("total_steps", [1, 2, 5, 6, 40])
+def test_the_one_cycle_schedule_runs_however_few_the_steps(total_steps):
+    """Five steps once divided by zero in torch (the warm-up ended on the first step)."""
+    from mdr.training.loop import make_scheduler
+
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    scheduler = make_scheduler(optimizer, TrainConfig(lr=0.1), total_steps)
+    rates = []
+    for _ in range(total_steps):
+        optimizer.step()
+        scheduler.step()
+        rates.append(scheduler.get_last_lr()[0])
+    assert all(np.isfinite(rates)) and max(rates) <= 0.1 + 1e-9

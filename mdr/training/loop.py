@@ -115,8 +115,11 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimiz
 
 def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, total_steps: int):
     if config.schedule == "onecycle":
+        # Torch divides by zero when the warm-up ends on the first step (0.2 x 5 steps: a short
+        # fine-tune on a small slice); a quarter of such a run warms up instead.
+        pct_start = 0.2 if 0.2 * total_steps != 1.0 else 0.25
         return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=total_steps,
-                                                   pct_start=0.2)
+                                                   pct_start=pct_start)
     if config.schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
     raise ValueError(f"Unknown schedule '{config.schedule}': choose onecycle or cosine.")
