@@ -39,8 +39,9 @@ def exact_rate(recognizer, samples: list) -> float:
 
 
 def adapt_one(writer: int, first: list, second: list, base: str, base_dir: Path, teach: int, test: int,
-              train_size: int | None) -> dict:
-    """Teach with ``teach`` numbers of the ``first`` half, then read ``test`` numbers of each half."""
+              train_size: int | None, teach_touching: int = 0, strip_steps: int | None = None) -> dict:
+    """Teach with ``teach`` spaced and ``teach_touching`` touching numbers of the ``first`` half, then
+    read ``test`` numbers of each half."""
     from mdr.corrections.store import CorrectionStore, png_bytes
     from mdr.data.pen import PenBank, make_pen_set
     from mdr.models.finetune import finetune_config
@@ -51,15 +52,22 @@ def adapt_one(writer: int, first: list, second: list, base: str, base_dir: Path,
     with models_of_its_own(base_dir, "mdr-adapt-"):
         before = Recognizer(base)
         store, misread = CorrectionStore(), 0
-        for sample in make_pen_set("spaced", teach, 101, PenBank(first)):
+        taught = make_pen_set("spaced", teach, 101, PenBank(first))
+        if teach_touching:
+            taught += make_pen_set("touching", teach_touching, 103, PenBank(first))
+        for sample in taught:
             recognition = before.recognize(sample.image)
             misread += recognition.number != sample.number
             store.add_recognition(recognition, png_bytes(sample.image), sample.number)
         options = {} if train_size is None else {"train_size": train_size}
+        if strip_steps is not None:
+            options["corrections_strip_steps"] = strip_steps
         _, card = train_and_publish(finetune_config(base, **options), "personal", command="bench",
                                     activate=False, pen_check_n=0)
         after = Recognizer("personal")
-        row = {"writer": writer, "teach_numbers": teach, "teach_misread": misread,
+        strip = (card.get("strip_reader") or {}).get("finetune") or {}
+        row = {"writer": writer, "teach_numbers": len(taught), "teach_misread": misread,
+               "strips_taught": strip.get("strips", 0), "touching_strips_taught": strip.get("touching strips", 0),
                "labelled_digits": sum(len(c.digits) for c in store.list()),
                "mnist_int8_after": ((card.get("metrics") or {}).get("test_accuracy") or {}).get("int8")}
         for name, half in (("taught", first), ("other", second)):
@@ -75,20 +83,23 @@ MIN_LABELS = 8
 COLUMNS = ("taught spaced", "taught touching", "other spaced", "other touching")
 
 
-def report(rows: list[dict], base: str, teach: int, test: int) -> str:
+def report(rows: list[dict], base: str, teach: int, test: int, touching: int = 0) -> str:
     def pair(values: list[float]) -> str:
         return f"{values[0]:.1%} -> {values[1]:.1%}"
 
-    lines = [[str(r["writer"]), f"{r['teach_misread']} of {r['teach_numbers']}", str(r["labelled_digits"])]
+    lines = [[str(r["writer"]), f"{r['teach_misread']} of {r['teach_numbers']}", str(r["labelled_digits"]),
+              str(r.get("strips_taught", 0))]
              + [pair(r[c]) for c in COLUMNS] for r in rows]
     means = {c: [float(np.mean([r[c][0] for r in rows])), float(np.mean([r[c][1] for r in rows]))]
              for c in COLUMNS}
-    lines.append(["**mean**", "", ""] + [pair(means[c]) for c in COLUMNS])
-    return (f"Writers taught one by one: {teach} spaced numbers of the first half of their digits saved as "
+    lines.append(["**mean**", "", "", ""] + [pair(means[c]) for c in COLUMNS])
+    taught = f"{teach} spaced" + (f" and {touching} touching" if touching else "")
+    return (f"Writers taught one by one: {taught} numbers of the first half of their digits saved as "
             f"corrections, `{base}` fine-tuned on them (the Train page's defaults); {test} numbers per half "
             "and condition read before -> after (exact). taught: other numbers made of the digits it "
             "trained on; other: the same writer's other drawings of each digit.\n\n"
-            + table(["writer", "misread while teaching", "labelled digits"] + list(COLUMNS), lines))
+            + table(["writer", "misread while teaching", "labelled digits", "strips for the strip reader"]
+                    + list(COLUMNS), lines))
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -97,6 +108,10 @@ def main(argv: list[str] | None = None) -> dict:
 
     parser = argparse.ArgumentParser(prog="python -m bench.writer_adaptation", description=__doc__.split("\n")[0])
     parser.add_argument("--teach", type=int, default=30, help="Numbers each writer saves as corrections.")
+    parser.add_argument("--touching", type=int, default=0,
+                        help="Touching numbers each writer also saves as corrections (default: 0).")
+    parser.add_argument("--strip-steps", type=int,
+                        help="Batches that teach the strip reader (default: the Train page's; 0: not taught).")
     parser.add_argument("--test", type=int, default=150, help="Numbers read per half and condition.")
     parser.add_argument("--writers", type=int, nargs="*", help="Evaluation writers to teach (default: all).")
     parser.add_argument("--train-size", type=int, help="MNIST digits in the fine-tune (default: the Train page's).")
@@ -115,9 +130,10 @@ def main(argv: list[str] | None = None) -> dict:
         if min(len({d.label for d in half}) for half in (first, second)) < MIN_LABELS:
             print(f"writer {writer}: skipped, fewer than {MIN_LABELS} digits drawn twice or more")
             continue
-        rows.append(adapt_one(writer, first, second, base, base_dir, args.teach, args.test, args.train_size))
+        rows.append(adapt_one(writer, first, second, base, base_dir, args.teach, args.test, args.train_size,
+                              args.touching, args.strip_steps))
         print(json.dumps(rows[-1]), flush=True)
-    print(report(rows, base, args.teach, args.test))
+    print(report(rows, base, args.teach, args.test, args.touching))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     return {"rows": rows}

@@ -54,6 +54,28 @@ def test_the_form_starts_a_finetune_of_the_chosen_model_on_the_corrections(model
     assert config.epochs == 1 and config.train_size == 8000
 
 
+def test_the_strip_reader_is_taught_unless_switched_off(models, home, monkeypatch):
+    import shutil
+
+    from mdr.models.finetune import STRIP_STEPS
+    from test_app_train import ROOT
+
+    shutil.copytree(ROOT / "models" / "mnist-pen-strips-styles", models / "with-reader")
+    save_two_corrections()
+    started = []
+    monkeypatch.setattr(jobs, "start", lambda config, name, activate=True, measure=True, **_: started.append(config))
+    for teach in (True, False):
+        at = run_page()
+        next(s for s in at.selectbox if s.label == "Model to fine-tune").set_value("with-reader")
+        toggle = at.toggle(key="finetune_strip")
+        assert toggle.value and "touching digits" in toggle.label
+        toggle.set_value(teach)
+        at.button(key="FormSubmitter:finetune_form-Fine-tune on my corrections").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+    assert [c.corrections_strip_steps for c in started] == [STRIP_STEPS, 0]
+    assert all(c.init_from == "with-reader" for c in started)
+
+
 def test_a_finetuned_models_results_show_before_and_after(models, home, monkeypatch):
     """Both in the finished run's panel and in the model's results, on one page."""
     card_path = models / "mnist-copy" / "card.json"
@@ -66,6 +88,9 @@ def test_a_finetuned_models_results_show_before_and_after(models, home, monkeypa
                   "mnist_int8": 0.9965, "pen": {"exact": 0.8125, "digits": 0.95}},
         "mnist_drop": 0.0006, "mnist_drop_ok": True,
     }
+    card["strip_reader"] = {"carried_from": "mnist-cnn", "finetune": {
+        "drawings": 12, "taught": 10, "not taught": {"a digit missed or in excess where no one mark holds it": 2},
+        "strips": 31, "touching strips": 9, "steps": 150}}
     card_path.write_text(json.dumps(card))
     import time
 
@@ -87,6 +112,9 @@ def test_a_finetuned_models_results_show_before_and_after(models, home, monkeypa
     rows = {r["measure"]: (r["before"], r["after"]) for r in table.to_dict("records")}
     assert rows["Held-out drawings (3): exact"] == ("0.0%", "100.0%")
     assert rows["MNIST test (int8)"] == ("99.71%", "99.65%")
+    taught = [c.value for c in at.caption if "strip reader" in c.value and "learned" in c.value]
+    assert taught and "31 strips, 9 of them touching digits, from 10 of the 12 training drawings" in taught[0]
+    assert "(not the others: a digit missed or in excess where no one mark holds it: 2)" in taught[0]
 
 
 def test_a_run_without_a_validation_split_says_so_in_its_chart():

@@ -31,7 +31,7 @@ def _counts() -> tuple[int, int, int] | None:
 def finetune_section(start_run) -> None:
     """Counts of the saved corrections and the fine-tune form; ``start_run(config, name, activate,
     measure)`` starts the run."""
-    from mdr.models.finetune import FINETUNE_DEFAULTS, finetune_config
+    from mdr.models.finetune import FINETUNE_DEFAULTS, STRIP_STEPS, finetune_config
     from mdr.training.config import TrainConfig
 
     counts = _counts()
@@ -67,6 +67,12 @@ def finetune_section(start_run) -> None:
         holdout = first[2].slider("Drawings held out to check it", 0.0, 0.5, defaults.corrections_holdout,
                                   help="Whole drawings kept out of training, read before and after.")
         epochs = first[3].number_input("Epochs", 1, 10, FINETUNE_DEFAULTS["epochs"])
+        teach_reader = st.toggle("Also teach the strip reader (it reads touching digits)", value=True,
+                                 key="finetune_strip",
+                                 help="With a model that has a strip reader, your drawings also teach it, "
+                                      f"touching digits included ({STRIP_STEPS} steps, about 20 s more): the "
+                                      "digit classifier never reads touching digits whole. Off: the reader is "
+                                      "kept as it is.")
         second = st.columns([2, 1, 1], vertical_alignment="bottom")
         default_name = st.session_state.setdefault(DEFAULT_NAME, f"my-hand-{datetime.now():%m%d-%H%M}")
         name = second[0].text_input("Name of the fine-tuned model", value=default_name)
@@ -78,7 +84,7 @@ def finetune_section(start_run) -> None:
         return
     try:
         config = finetune_config(base, corrections_share=float(share), corrections_holdout=float(holdout),
-                                 epochs=int(epochs))
+                                 epochs=int(epochs), **({} if teach_reader else {"corrections_strip_steps": 0}))
     except Exception as e:  # a broken base model card, a bad setting: in words
         st.error(f"The fine-tune cannot start: {e}", icon=":material/warning:")
         return
@@ -109,7 +115,7 @@ def finetune_report(card: dict[str, Any], key: str) -> None:
     report = card.get("finetune")
     if not report:
         return
-    from mdr.models.finetune import percent, report_rows
+    from mdr.models.finetune import percent, report_rows, strip_summary
 
     rows = report_rows(report)
     st.markdown(f"**Before and after the fine-tune** on your corrections (from `{report['base']}`)")
@@ -120,6 +126,8 @@ def finetune_report(card: dict[str, Any], key: str) -> None:
                                for label, b, a in rows]), hide_index=True)
     st.plotly_chart(report_figure(rows, report["base"], report["model"]), width="stretch",
                     config={"displayModeBar": False}, key=f"finetune_chart_{key}")
+    if strip_summary(card):
+        st.caption(strip_summary(card))
     if not report.get("mnist_drop_ok", True):
         st.warning(f"MNIST test accuracy fell by {report['mnist_drop']:.2%}: more than 0.2 points. Lower the "
                    "corrections' share, or save more varied corrections.", icon=":material/warning:")

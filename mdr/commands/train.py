@@ -60,6 +60,9 @@ HELP = {
                    "a short run on a slice of MNIST plus the correction digits, then a before/after report",
     "corrections_share": "share of the training images that are correction digits (repeated, augmented)",
     "corrections_holdout": "share of the saved drawings held out of training to measure before and after",
+    "corrections_strip_steps": "corrections: batches that also teach the model's strip reader your drawings, "
+                               "touching digits included (the fine-tune's default: 150 when the model has one; "
+                               "0: the reader unchanged)",
     "seed": "random seed (runs on the CPU are repeatable)",
     "device": "auto (CUDA when available), cpu or cuda",
     "threads": "CPU threads for torch (0: torch's default)",
@@ -205,7 +208,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {precision:13s} {accuracy[precision]:.2%} of {card['data']['test_images']:,} MNIST test digits, "
               f"{sizes[filename] / 1024:.0f} KiB")
     if "finetune" in card:
-        from mdr.models.finetune import report_lines
+        from mdr.models.finetune import report_lines, strip_summary
 
         print("\n".join(report_lines(card["finetune"])))
+        if strip_summary(card):
+            print(strip_summary(card))
     return 0

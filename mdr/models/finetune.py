@@ -11,7 +11,8 @@ pen-digits evaluation writers. The report goes into the new model's card.
 """
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
+from pathlib import Path
 from typing import Any, Callable
 
 from mdr.models import registry
@@ -30,6 +31,11 @@ FINETUNE_REJECT_FRACTION = 0.1
 """Share of "not a single digit" images kept in the mix of a model that has that class."""
 MNIST_DROP_LIMIT = 0.002
 """A fine-tune may cost MNIST test accuracy at most this much (0.2 points) before it is flagged."""
+STRIP_STEPS = 150
+"""Batches that teach a model's strip reader the corrections (about 20 s on two CPU cores). Measured
+on the reader alone (fp32, no classifier fine-tune) for 12 pen-digits evaluation writers, 30 touching
+numbers of half their drawings each: touching numbers of those drawings 87.0% -> 91.3% exact, of
+their other drawings 88.6% -> 89.9%; the same run without their strips 86.3% and 87.4%."""
 PEN_CHECK_N = 40
 """Numbers per pen-eval condition in the before/after check."""
 PEN_CHECK_CONDITIONS = ("spaced", "touching")
@@ -55,8 +61,10 @@ def finetune_config(base: str | None = None, **given):
     card = registry.read_card(base)
     base_config = card.get("config") or {}
     outputs = model_outputs(card)
+    has_reader = bool(card.get("strip_reader")) and (registry.model_dir(base) / registry.STRIP_CHECKPOINT).is_file()
     defaults = {
         **FINETUNE_DEFAULTS,
+        "corrections_strip_steps": STRIP_STEPS if has_reader else 0,
         "arch": base_config.get("arch") or (card.get("architecture") or {}).get("name", "cnn"),
         "init_from": base,
         "corrections": True,
@@ -69,6 +77,53 @@ def finetune_config(base: str | None = None, **given):
         raise ValueError(f"'{base}' has the 'not a single digit' output: its fine-tune needs a reject_fraction "
                          "above 0 to keep it.")
     return config
+
+
+def teach_strip_reader(config, corrections: dict[str, Any], build: Path, card: dict[str, Any],
+                       on_status: Callable[[str], None] | None = None) -> None:
+    """Fine-tune the strip reader carried into ``build`` (its files and ``card``'s section) on the
+    training drawings' strips (:mod:`mdr.training.strip_corrections`); the record goes into the
+    section as ``finetune``. With no strip to learn from, the reader stays as it was carried."""
+    import torch
+
+    from mdr.corrections.store import CorrectionStore
+    from mdr.recognition.recognizer import Recognizer
+    from mdr.training.strip_corrections import correction_strips
+    from mdr.training.strip_finetune import StripFinetuneSettings, finetune_reader, load_reader
+    from mdr.training.strip_reader import export_strip_reader, quantize_strip_reader
+    from mdr.training.strips import StripMix
+
+    say = on_status or (lambda message: None)
+    section = card["strip_reader"]
+    store = CorrectionStore(corrections["store"])
+    by_id = {c.id: c for c in store.list()}
+    drawings = [by_id[i] for i in corrections["train_drawings"] if i in by_id]
+    say(f"Cutting {len(drawings)} drawing(s) into strips for the strip reader…")
+    strips, texts, record = correction_strips(drawings, Recognizer(config.init_from))
+    if not strips:
+        section["finetune"] = {**record, "steps": 0}
+        return
+    checkpoint = build / registry.STRIP_CHECKPOINT
+    _, reader_config = load_reader(checkpoint)
+    known = {f.name for f in fields(StripMix)}
+    mix = StripMix(**{k: v for k, v in (reader_config.get("mix") or {}).items() if k in known})
+    mix = replace(mix, data_dir=config.data_dir)  # this machine's MNIST, as the classifier's run
+    settings = StripFinetuneSettings(steps=config.corrections_strip_steps, seed=config.seed, device=config.device)
+    result = finetune_reader(checkpoint, strips, texts, mix, settings, on_status)
+    say("Exporting the strip reader to ONNX and quantizing it…")
+    torch.save({"state_dict": result.model.state_dict(), "config": reader_config}, checkpoint)
+    fp32 = build / registry.STRIP_FILES["fp32"]
+    export_strip_reader(result.model, fp32, result.general_strips[:64])
+    quantize_strip_reader(fp32, build / registry.STRIP_FILES["int8"], result.general_strips[:CALIBRATION_STRIPS])
+    section["finetune"] = {**record, **result.record, "seconds": round(result.seconds, 1)}
+    section["onnx"] = {**(section.get("onnx") or {}), "calibration_strips": min(CALIBRATION_STRIPS,
+                                                                                len(result.general_strips))}
+    card.setdefault("files", {}).setdefault("bytes", {}).update(
+        {f: (build / f).stat().st_size for f in (registry.STRIP_CHECKPOINT, *registry.STRIP_FILES.values())})
+
+
+CALIBRATION_STRIPS = 240
+"""Composed strips that calibrate the fine-tuned reader's int8 file (as many as a trained reader's)."""
 
 
 def _scores(model: str, drawings: list) -> dict[str, Any] | None:
@@ -149,6 +204,21 @@ def report_rows(report: dict[str, Any]) -> list[tuple[str, float | None, float |
 def percent(value: float | None, label: str = "") -> str:
     """A figure of the report in words: two decimals for MNIST, where changes are small."""
     return "—" if value is None else f"{value * 100:.{2 if 'MNIST' in label else 1}f}%"
+
+
+def strip_summary(card: dict[str, Any]) -> str | None:
+    """What a fine-tune taught the model's strip reader, in a sentence; None when it taught none
+    (no reader, or ``corrections_strip_steps`` 0)."""
+    taught = (card.get("strip_reader") or {}).get("finetune")
+    if not taught:
+        return None
+    why = "; ".join(f"{reason}: {count}" for reason, count in (taught.get("not taught") or {}).items())
+    if not taught.get("strips"):
+        return (f"The strip reader learned nothing: no strip of the {taught['drawings']} training drawing(s) "
+                f"could be labelled ({why or 'none read'}), so it reads as before.")
+    return (f"The strip reader (it reads touching digits) learned {taught['strips']} strips, "
+            f"{taught['touching strips']} of them touching digits, from {taught['taught']} of the "
+            f"{taught['drawings']} training drawings" + (f" (not the others: {why})" if why else "") + ".")
 
 
 def report_lines(report: dict[str, Any]) -> list[str]:

@@ -234,6 +234,11 @@ def publish(result, name: str, command: str, command_explicit: str = "", activat
         card = make_card(name, result, measured, command, command_explicit or command,
                          opset, calibration_size, calibration_method)
         carry_strip_reader(getattr(result.config, "init_from", None), build, card)
+        if (getattr(result, "corrections", None) is not None and "strip_reader" in card
+                and getattr(result.config, "corrections_strip_steps", 0) > 0):
+            from mdr.models.finetune import teach_strip_reader
+
+            teach_strip_reader(result.config, result.corrections, build, card, on_status)
         write_json_atomic(build / registry.CARD, card)
         _make_readable(build)
         replace_folder(build, final)

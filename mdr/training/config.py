@@ -92,6 +92,10 @@ class TrainConfig:
     """corrections: share of the training images that are correction digits (repeats included)."""
     corrections_holdout: float = 0.2
     """corrections: share of the saved drawings kept out of training, to measure before and after."""
+    corrections_strip_steps: int = 0
+    """corrections: batches that also teach the strip reader carried from ``init_from`` the training
+    drawings' strips, touching digits included (:mod:`mdr.training.strip_finetune`); 0 carries it
+    unchanged. The digit classifier never reads touching digits whole: only the reader can learn them."""
 
     # --- reproducibility and hardware ---
     seed: int = 1
@@ -137,6 +141,8 @@ class TrainConfig:
             raise ValueError("corrections_share is a share of the training images: above 0, below 0.9.")
         if not 0 <= self.corrections_holdout < 0.9:
             raise ValueError("corrections_holdout is a share of the saved drawings: from 0 to below 0.9.")
+        if self.corrections_strip_steps < 0:
+            raise ValueError("corrections_strip_steps must be 0 (the strip reader unchanged) or more.")
         if self.pen_renders < 1:
             raise ValueError("pen_renders must be at least 1.")
         if not 0 < self.restroke_min_width <= self.restroke_max_width <= 6:
