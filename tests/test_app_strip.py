@@ -119,6 +119,26 @@ def test_a_strip_models_results_show_its_reader_and_the_pen_numbers_before_and_a
     assert any("train-strip --name mnist-copy --from-model mnist-cnn" in c.value for c in at.code)
 
 
+def test_a_carried_reader_names_the_model_it_was_trained_for_and_what_the_fine_tune_taught_it(models, no_run):
+    from streamlit.testing.v1 import AppTest
+
+    from mdr.app import train_view
+
+    card = give_strip_reader(models)
+    card["strip_reader"].update(carried_from="mnist-strips", finetune={
+        "drawings": 10, "taught": 9, "not taught": {"not readable": 1}, "strips": 23, "touching strips": 7})
+    (models / "mnist-copy" / "card.json").write_text(json.dumps(card))
+    at = AppTest.from_file(TRAIN, default_timeout=120)
+    at.session_state[train_view.SELECTED] = "mnist-copy"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = " ".join(m.value for m in at.markdown)
+    assert "carried from `mnist-strips`, then taught 23 strips of the corrections' drawings" in text
+    assert "added to `mnist-cnn`'s digit classifier" not in text
+    # its pen check was measured where it was trained, not on this model
+    assert "read by `mnist-cnn` (before) and `mnist-strips` (after)" in text
+
+
 def test_the_pen_check_chart_compares_before_and_after():
     from mdr.app.finetune_view import report_figure
     from mdr.app.strip_view import pen_check_rows

@@ -134,7 +134,14 @@ def strip_report(card: dict[str, Any], key: str) -> None:
     from mdr.app.finetune_view import report_figure
 
     base = card.get("derived_from") or "its starting model"
-    st.markdown(f"**Strip reader**: touching digits read as a string, added to `{base}`'s digit classifier")
+    carried = reader.get("carried_from")
+    taught = reader.get("finetune") or {}
+    if carried:  # trained for another model, which this one was trained from
+        st.markdown(f"**Strip reader**: touching digits read as a string, carried from `{carried}`"
+                    + (f", then taught {taught['strips']} strips of the corrections' drawings by the fine-tune"
+                       if taught.get("strips") else "") + "; its training, as it was there:")
+    else:
+        st.markdown(f"**Strip reader**: touching digits read as a string, added to `{base}`'s digit classifier")
     mix = (reader.get("config") or {}).get("mix") or {}
     training = reader.get("training") or {}
     cols = st.columns(3)
@@ -152,13 +159,14 @@ def strip_report(card: dict[str, Any], key: str) -> None:
     check = reader.get("pen_check")
     if check:
         model_before = check.get("model_before") or base
+        measured = carried or card.get("name", "this model")  # the model the reader was trained for
         rows = pen_check_rows(check)
         st.markdown(f"**Pen numbers of writers it never saw**, read by `{model_before}` (before) and "
-                    f"`{card.get('name', 'this model')}` (after)")
+                    f"`{measured}` (after)")
         st.dataframe(pd.DataFrame([{"measure": label, "before": _share(b), "after": _share(a),
                                     "change": "—" if a is None or b is None else f"{(a - b) * 100:+.1f} points"}
                                    for label, b, a in rows]), hide_index=True)
-        st.plotly_chart(report_figure(rows, model_before, card.get("name", "this model")), width="stretch",
+        st.plotly_chart(report_figure(rows, model_before, measured), width="stretch",
                         config={"displayModeBar": False}, key=f"strip_chart_{key}")
     else:
         st.caption("No pen numbers were read before and after (`--pen-check 0`).")
