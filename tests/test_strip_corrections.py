@@ -82,20 +82,28 @@ def test_saved_touching_drawings_give_strips_of_their_typed_digits(reader_models
     assert {t for t in texts if len(t) > 1} <= numbers
 
 
-def test_a_finetune_teaches_the_strip_reader_and_records_it(reader_models, capsys):
+def finetune_on_touching_drawings(models, name: str, drawings: int, seed: int, strip_steps: int) -> dict:
+    """Save ``drawings`` touching numbers as corrections, fine-tune the reader model on them with
+    the command line (a short run), and return the new model's card."""
     from mdr.cli import main
     from mdr.corrections.store import CorrectionStore, png_bytes
-    from mdr.models import registry
     from mdr.recognition.recognizer import Recognizer
 
     base = Recognizer(READER_MODEL)
     store = CorrectionStore()
-    for sample in _touching_drawings(8, seed=2):
+    for sample in _touching_drawings(drawings, seed=seed):
         store.add_recognition(base.recognize(sample.image), png_bytes(sample.image), sample.number)
-    assert main(["train", "--corrections", "--from-model", READER_MODEL, "--name", "taught", "--pen-check", "0",
-                 "--train-size", "500", "--corrections-strip-steps", "5", "--no-activate"]) == 0
-    capsys.readouterr()
-    card = json.loads((reader_models / "taught" / "card.json").read_text())
+    assert main(["train", "--corrections", "--from-model", READER_MODEL, "--name", name, "--pen-check", "0",
+                 "--train-size", "500", "--corrections-strip-steps", str(strip_steps), "--no-activate"]) == 0
+    return json.loads((models / name / "card.json").read_text())
+
+
+def test_a_finetune_teaches_the_strip_reader_and_records_it(reader_models, capsys):
+    from mdr.models import registry
+    from mdr.recognition.recognizer import Recognizer
+
+    card = finetune_on_touching_drawings(reader_models, "taught", 8, seed=2, strip_steps=5)
+    assert "strip reader (it reads touching digits) learned" in capsys.readouterr().out
     assert card["config"]["corrections_strip_steps"] == 5
     section = card["strip_reader"]
     assert section["carried_from"] == READER_MODEL
@@ -113,22 +121,13 @@ def test_a_finetune_teaches_the_strip_reader_and_records_it(reader_models, capsy
 
 
 def test_strip_steps_zero_carries_the_reader_unchanged(reader_models, capsys):
-    from mdr.cli import main
-    from mdr.corrections.store import CorrectionStore, png_bytes
     from mdr.models import registry
     from mdr.models.finetune import STRIP_STEPS, finetune_config
-    from mdr.recognition.recognizer import Recognizer
 
     assert finetune_config(READER_MODEL).corrections_strip_steps == STRIP_STEPS
     assert finetune_config(registry.SHIPPED_MODEL).corrections_strip_steps == 0  # it has no reader
-    base = Recognizer(READER_MODEL)
-    store = CorrectionStore()
-    for sample in _touching_drawings(3, seed=4):
-        store.add_recognition(base.recognize(sample.image), png_bytes(sample.image), sample.number)
-    assert main(["train", "--corrections", "--from-model", READER_MODEL, "--name", "carried", "--pen-check", "0",
-                 "--train-size", "500", "--corrections-strip-steps", "0", "--no-activate"]) == 0
-    capsys.readouterr()
-    card = json.loads((reader_models / "carried" / "card.json").read_text())
+    card = finetune_on_touching_drawings(reader_models, "carried", 3, seed=4, strip_steps=0)
+    assert "strip reader" not in capsys.readouterr().out
     assert "finetune" not in card["strip_reader"]
     for name in (registry.STRIP_CHECKPOINT, *registry.STRIP_FILES.values()):
         assert (reader_models / "carried" / name).read_bytes() == (reader_models / READER_MODEL / name).read_bytes()
