@@ -205,6 +205,7 @@ def test_touching_digits_cut_without_much_certainty_get_a_hint_and_sure_ones_do_
     least = min(s for _, s in doubts if s < TOUCHING_DOUBT)
     (hint,) = [i.value for i in at.info if "touch" in i.value]
     assert f"only {least:.0%} sure" in hint and "leave a little space" in hint
+    assert "teaches the reader your touching digits" in hint  # corrections can teach it
     positions = next(p for p, s in doubts if s == least)
     assert f"{positions[0] + 1}-{positions[-1] + 1}" in hint
     assert not any("Every digit was read" in s.value for s in at.success)  # no all-clear beside the doubt

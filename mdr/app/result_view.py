@@ -99,10 +99,17 @@ def low_confidence_notes(recognition) -> bool:
 ADVICE_ICONS = {"touching": ":material/space_bar:", "thick brush": ":material/brush:"}
 
 
+TEACH_TOUCHING = ("If they were misread, save the right number above: a fine-tune on your corrections "
+                  "(**Train** page) teaches the reader your touching digits.")
+"""Said on the page after the touching advice (only a model with a strip reader cuts touching digits,
+and its fine-tune teaches that reader the saved drawings)."""
+
+
 def advice_notes(advice: list[Advice]) -> None:
     """Each piece of advice the reading calls for (:func:`mdr.recognition.advice.advice_for`)."""
     for item in advice:
-        st.info(item.message, icon=ADVICE_ICONS.get(item.kind, ":material/lightbulb:"))
+        message = item.message + (f" {TEACH_TOUCHING}" if item.kind == "touching" else "")
+        st.info(message, icon=ADVICE_ICONS.get(item.kind, ":material/lightbulb:"))
 
 
 def show_last_result() -> None:
