@@ -8,6 +8,8 @@ forgotten) with the correction digits repeated to a share of the images.
 the same things: the held-out corrections (whole drawings, never trained
 on), the drawings that trained, MNIST test, and numbers written by the
 pen-digits evaluation writers. The report goes into the new model's card.
+A model with a strip reader has it taught the same drawings
+(:func:`teach_strip_reader`), touching digits included.
 """
 from __future__ import annotations
 
@@ -37,6 +39,8 @@ pen-digits evaluation writers, each teaching 15 spaced and 15 touching numbers o
 (``python -m bench.writer_adaptation --teach 15 --touching 15 --test 100``): touching numbers of those
 drawings 87.2% -> 91.2% exact (the classifier's fine-tune alone: 88.2%), spaced 94.3% -> 97.8% (96.4%),
 the same writers' other drawings touching 89.1% -> 90.2% (89.0%), spaced 96.2% -> 96.3% (95.8%)."""
+CALIBRATION_STRIPS = 240
+"""Composed strips that calibrate the fine-tuned reader's int8 file (as many as a trained reader's)."""
 PEN_CHECK_N = 40
 """Numbers per pen-eval condition in the before/after check."""
 PEN_CHECK_CONDITIONS = ("spaced", "touching")
@@ -121,10 +125,6 @@ def teach_strip_reader(config, corrections: dict[str, Any], build: Path, card: d
                                                                                 len(result.general_strips))}
     card.setdefault("files", {}).setdefault("bytes", {}).update(
         {f: (build / f).stat().st_size for f in (registry.STRIP_CHECKPOINT, *registry.STRIP_FILES.values())})
-
-
-CALIBRATION_STRIPS = 240
-"""Composed strips that calibrate the fine-tuned reader's int8 file (as many as a trained reader's)."""
 
 
 def _scores(model: str, drawings: list) -> dict[str, Any] | None:
