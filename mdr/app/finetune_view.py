@@ -126,8 +126,9 @@ def finetune_report(card: dict[str, Any], key: str) -> None:
                                for label, b, a in rows]), hide_index=True)
     st.plotly_chart(report_figure(rows, report["base"], report["model"]), width="stretch",
                     config={"displayModeBar": False}, key=f"finetune_chart_{key}")
-    if strip_summary(card):
-        st.caption(strip_summary(card))
+    taught = strip_summary(card)
+    if taught:
+        st.caption(taught)
     if not report.get("mnist_drop_ok", True):
         st.warning(f"MNIST test accuracy fell by {report['mnist_drop']:.2%}: more than 0.2 points. Lower the "
                    "corrections' share, or save more varied corrections.", icon=":material/warning:")

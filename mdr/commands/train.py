@@ -211,6 +211,7 @@ def run(args: argparse.Namespace) -> int:
         from mdr.models.finetune import report_lines, strip_summary
 
         print("\n".join(report_lines(card["finetune"])))
-        if strip_summary(card):
-            print(strip_summary(card))
+        taught = strip_summary(card)
+        if taught:
+            print(taught)
     return 0

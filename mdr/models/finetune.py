@@ -109,12 +109,12 @@ def teach_strip_reader(config, corrections: dict[str, Any], build: Path, card: d
         section["finetune"] = {**record, "steps": 0}
         return
     checkpoint = build / registry.STRIP_CHECKPOINT
-    _, reader_config = load_reader(checkpoint)
+    reader, reader_config = load_reader(checkpoint)
     known = {f.name for f in fields(StripMix)}
     mix = StripMix(**{k: v for k, v in (reader_config.get("mix") or {}).items() if k in known})
     mix = replace(mix, data_dir=config.data_dir)  # this machine's MNIST, as the classifier's run
     settings = StripFinetuneSettings(steps=config.corrections_strip_steps, seed=config.seed, device=config.device)
-    result = finetune_reader(checkpoint, strips, texts, mix, settings, on_status)
+    result = finetune_reader(reader, strips, texts, mix, settings, on_status)
     say("Exporting the strip reader to ONNX and quantizing it…")
     torch.save({"state_dict": result.model.state_dict(), "config": reader_config}, checkpoint)
     fp32 = build / registry.STRIP_FILES["fp32"]

@@ -13,12 +13,12 @@ from typing import Callable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from mdr.recognition.strip import BLANK
 from mdr.training.loop import choose_device, seed_everything
-from mdr.training.strip_reader import StripNet, _batch, _batches
+from mdr.training.corrections_mix import repeats_for
+from mdr.training.strip_reader import StripNet, _batch, _batches, ctc_step
 from mdr.training.strips import StripMix, make_strips
 
 
@@ -56,10 +56,10 @@ def load_reader(checkpoint: Path) -> tuple[StripNet, dict]:
     return model, config
 
 
-def finetune_reader(checkpoint: Path, strips: list[np.ndarray], texts: list[str], mix: StripMix,
+def finetune_reader(model: StripNet, strips: list[np.ndarray], texts: list[str], mix: StripMix,
                     settings: StripFinetuneSettings,
                     on_status: Callable[[str], None] | None = None) -> StripFinetuneResult:
-    """The reader of ``checkpoint`` trained ``settings.steps`` batches on ``strips`` mixed with strips of
+    """``model`` (:func:`load_reader`) trained ``settings.steps`` batches on ``strips`` mixed with strips of
     numbers composed as ``mix`` says (the reader's own training mix, fewer numbers, another seed)."""
     started = time.time()
     if not strips:
@@ -70,10 +70,9 @@ def finetune_reader(checkpoint: Path, strips: list[np.ndarray], texts: list[str]
         on_status(f"Composing {settings.general_numbers:,} numbers to keep the strip reader's other digits…")
     general, general_texts, _ = make_strips(replace(mix, numbers=settings.general_numbers,
                                                     seed=mix.seed + 1000 + settings.seed))
-    repeats = max(1, int(round(settings.share / (1.0 - settings.share) * len(general) / len(strips))))
+    repeats = repeats_for(settings.share, len(strips), len(general))
     all_strips = general + strips * repeats
     all_texts = general_texts + texts * repeats
-    model, _ = load_reader(checkpoint)
     model = model.to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=1e-4)
     ctc = nn.CTCLoss(blank=BLANK, zero_infinity=True)
@@ -85,12 +84,7 @@ def finetune_reader(checkpoint: Path, strips: list[np.ndarray], texts: list[str]
         for batch in _batches(len(all_strips), all_strips, settings.batch_size, rng):
             x, targets, input_lengths, target_lengths = _batch(all_strips, all_texts, batch, rng,
                                                                settings.width_jitter, model.frame_stride)
-            log_probs = F.log_softmax(model(x.to(device)), dim=2).permute(1, 0, 2)
-            loss = ctc(log_probs, targets, input_lengths, target_lengths)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            losses.append(float(loss.detach()))
+            losses.append(ctc_step(model, optimizer, ctc, x.to(device), targets, input_lengths, target_lengths))
             if len(losses) >= settings.steps:
                 break
     model = model.cpu().eval()

@@ -117,6 +117,17 @@ def string_accuracy(model: nn.Module, strips: list[np.ndarray], texts: list[str]
     return right / max(1, len(strips))
 
 
+def ctc_step(model: nn.Module, optimizer: torch.optim.Optimizer, ctc: nn.CTCLoss, x: torch.Tensor,
+             targets: torch.Tensor, input_lengths: torch.Tensor, target_lengths: torch.Tensor) -> float:
+    """One optimizer step on a batch of strips; the batch's CTC loss."""
+    log_probs = F.log_softmax(model(x), dim=2).permute(1, 0, 2)  # T, N, C
+    loss = ctc(log_probs, targets, input_lengths, target_lengths)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return float(loss.detach())
+
+
 @dataclass
 class StripTrainResult:
     model: nn.Module
@@ -168,14 +179,9 @@ def train_strip_reader(config: StripTrainConfig, on_progress: Callable[[Progress
         for batch in _batches(len(train_strips), train_strips, config.batch_size, rng):
             x, targets, input_lengths, target_lengths = _batch(train_strips, train_texts, batch, rng,
                                                                config.width_jitter, config.frame_stride)
-            logits = model(x.to(device))
-            log_probs = F.log_softmax(logits, dim=2).permute(1, 0, 2)  # T, N, C
-            loss = ctc(log_probs, targets, input_lengths, target_lengths)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            loss = ctc_step(model, optimizer, ctc, x.to(device), targets, input_lengths, target_lengths)
             scheduler.step()
-            losses.append(float(loss.detach()))
+            losses.append(loss)
             step += 1
             if on_progress and step % 20 == 0:
                 elapsed = time.time() - started
