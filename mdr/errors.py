@@ -32,3 +32,17 @@ class ModelError(MdrError):
 
 class DataError(MdrError):
     """MNIST files are missing or corrupt."""
+
+
+class RunStopped(MdrError):
+    """Stop was asked for after training, before the model was registered: nothing was written."""
+
+    def __init__(self, message: str = "The run was stopped before its model was registered; nothing was written "
+                                      "and the active model keeps serving."):
+        super().__init__(message)
+
+
+def stop_point(should_stop) -> None:
+    """Raise :class:`RunStopped` when ``should_stop()`` says so (None: never)."""
+    if should_stop is not None and should_stop():
+        raise RunStopped()

@@ -211,3 +211,29 @@ def test_starting_from_a_reject_class_model_needs_its_images(models, monkeypatch
     card["output"] = {"name": "logits", "shape": ["batch", 11]}
     (models / "mnist-copy" / "card.json").write_text(json.dumps(card))
     assert "has the 'not a single digit' output" in refused_start(monkeypatch, "cnn", "mnist-copy")
+
+
+@pytest.mark.parametrize("kind, registered, stop_shown", [
+    ("digits", False, True),   # exporting a digit model: Stop still undoes everything
+    ("digits", True, False),   # registered, measuring: nothing left to undo
+    ("strip", False, False),   # a strip run's export cannot be stopped
+])
+def test_stop_is_offered_while_a_model_is_exported_until_it_is_registered(models, monkeypatch, kind, registered,
+                                                                         stop_shown):
+    import time
+
+    from mdr.app import jobs
+
+    snapshot = jobs.JobSnapshot(name="exporting", config={"arch": "cnn", "epochs": 1}, started=time.time(),
+                                epochs=1, state=jobs.PUBLISHING, kind=kind, registered=registered,
+                                status="Quantizing…")
+    monkeypatch.setattr(jobs, "_job", jobs._Job(snapshot))
+    at = run_page()
+    assert ("Stop" in [b.label for b in at.button]) == stop_shown
+    captions = " ".join(c.value for c in at.caption)
+    assert ("cannot be stopped" in captions) != stop_shown
+    if stop_shown:
+        assert jobs.stop() and jobs.snapshot().stop_requested
+        assert "not registered" in jobs.snapshot().status
+    else:
+        assert not jobs.stop() and not jobs.snapshot().stop_requested

@@ -156,3 +156,31 @@ def test_a_stopped_runs_weights_waiting_for_keep_or_discard_go_when_the_app_ends
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert not waiting.exists()
+
+
+def test_stop_while_a_finetune_is_exported_registers_nothing(models, tmp_path, monkeypatch):
+    """Stop after training, while the model is exported and its strip reader taught: no model, and
+    the trained one is kept for "register it anyway"."""
+    from mdr.corrections.store import CorrectionStore, png_bytes
+    from mdr.models.finetune import finetune_config
+    from mdr.recognition.recognizer import Recognizer
+    from tests.test_strip_corrections import READER_MODEL, _touching_drawings
+
+    shutil.copytree(ROOT / "models" / READER_MODEL, models / READER_MODEL)
+    monkeypatch.setenv("MDR_DATA_HOME", str(tmp_path / "home"))
+    base, store = Recognizer(READER_MODEL), CorrectionStore()
+    for sample in _touching_drawings(3, seed=5):
+        store.add_recognition(base.recognize(sample.image), png_bytes(sample.image), sample.number)
+    active_before = (models / "active.json").read_bytes()
+    files_before = sorted(p.name for p in models.iterdir())
+
+    jobs.start(finetune_config(READER_MODEL, train_size=500), "late-stop", measure=False)
+    exporting = wait_for(lambda s: s.state == jobs.PUBLISHING or not s.active, timeout=300)
+    assert exporting.state == jobs.PUBLISHING and exporting.stoppable, exporting
+    assert jobs.stop()
+    snap = jobs.wait(300)
+    assert snap.state == jobs.STOPPED, snap.error
+    assert "while its model was being exported" in snap.status and "nothing was registered" in snap.status
+    assert sorted(p.name for p in models.iterdir()) == files_before
+    assert (models / "active.json").read_bytes() == active_before
+    assert jobs._job.stopped_model and Path(jobs._job.stopped_model).is_file()

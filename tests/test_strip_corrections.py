@@ -131,3 +131,54 @@ def test_strip_steps_zero_carries_the_reader_unchanged(reader_models, capsys):
     assert "finetune" not in card["strip_reader"]
     for name in (registry.STRIP_CHECKPOINT, *registry.STRIP_FILES.values()):
         assert (reader_models / "carried" / name).read_bytes() == (reader_models / READER_MODEL / name).read_bytes()
+
+
+@pytest.mark.parametrize("stop_when", ["Exporting to ONNX", "Teaching the strip reader", "Exporting the strip reader"])
+def test_stop_while_exporting_or_teaching_the_reader_registers_nothing(reader_models, stop_when):
+    """Stop pressed after training, before the model is in place: no model, no leftovers, the
+    trained classifier kept for "register it anyway", the active model unchanged."""
+    from mdr.corrections.store import CorrectionStore, png_bytes
+    from mdr.models import registry
+    from mdr.models.finetune import finetune_config
+    from mdr.models.publish import train_and_publish
+    from mdr.recognition.recognizer import Recognizer
+
+    base = Recognizer(READER_MODEL)
+    store = CorrectionStore()
+    for sample in _touching_drawings(3, seed=5):
+        store.add_recognition(base.recognize(sample.image), png_bytes(sample.image), sample.number)
+    active_before = (reader_models / "active.json").read_bytes()
+    models_before, files_before = registry.list_models(), sorted(p.name for p in reader_models.iterdir())
+    said, registered = [], []
+    result, card = train_and_publish(
+        finetune_config(READER_MODEL, train_size=500, corrections_strip_steps=5), "stopped-late", "test",
+        activate=True, pen_check_n=0, on_status=said.append,
+        should_stop=lambda: any(stop_when in message for message in said),
+        on_registered=lambda: registered.append(True))
+    assert any(stop_when in message for message in said), said
+    assert card is None and result.stopped and not registered
+    assert result.epochs_done == 1 and result.model is not None
+    assert registry.list_models() == models_before
+    assert sorted(p.name for p in reader_models.iterdir()) == files_before  # no half-built folder left
+    assert (reader_models / "active.json").read_bytes() == active_before
+
+
+def test_a_finetune_that_is_not_stopped_says_when_it_is_registered(reader_models):
+    from mdr.corrections.store import CorrectionStore, png_bytes
+    from mdr.models.finetune import finetune_config
+    from mdr.models.publish import train_and_publish
+    from mdr.recognition.recognizer import Recognizer
+
+    base = Recognizer(READER_MODEL)
+    store = CorrectionStore()
+    for sample in _touching_drawings(3, seed=6):
+        store.add_recognition(base.recognize(sample.image), png_bytes(sample.image), sample.number)
+    events = []
+    _, card = train_and_publish(
+        finetune_config(READER_MODEL, train_size=500, corrections_strip_steps=0), "kept", "test", activate=False,
+        pen_check_n=0, on_status=events.append, should_stop=lambda: False,
+        on_registered=lambda: events.append("registered"))
+    assert card is not None and (reader_models / "kept" / "card.json").is_file()
+    assert "registered" in events
+    # the model is in place before the before/after check measures it
+    assert events.index("registered") < events.index("Measuring the model before and after the fine-tune…")

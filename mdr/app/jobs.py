@@ -78,6 +78,8 @@ class JobSnapshot:
     card: dict[str, Any] | None = None
     activated: bool = False
     registered_after_stop: bool = False
+    registered: bool = False
+    """The new model's folder is in place: from here on Stop has nothing left to undo."""
     best_val_acc: float | None = None
     kind: str = DIGITS
     base: str | None = None
@@ -86,6 +88,11 @@ class JobSnapshot:
     @property
     def active(self) -> bool:
         return self.state in (RUNNING, PUBLISHING)
+
+    @property
+    def stoppable(self) -> bool:
+        """Training, or a digit model's export before it is registered (a strip run's cannot be stopped)."""
+        return self.state == RUNNING or (self.state == PUBLISHING and self.kind == DIGITS and not self.registered)
 
     @property
     def fraction(self) -> float:
@@ -202,10 +209,12 @@ def stop() -> bool:
     with _lock:
         if not (_job and _job.snapshot.active):
             return False
+        if not _job.snapshot.stoppable:
+            return False
         _job.stop_event.set()
         _job.snapshot.stop_requested = True
-        if _job.snapshot.state == RUNNING:
-            _job.snapshot.status = "Stopping after the current step…"
+        _job.snapshot.status = ("Stopping after the current step…" if _job.snapshot.state == RUNNING else
+                                "Stopping: the model being exported is not registered…")
         return True
 
 
@@ -377,7 +386,13 @@ def _apply(job: _Job, kind: str, payload, stopped_model: str) -> bool:
                 s.status = f"Training: epoch {p.epoch} of {p.epochs}, step {p.step:,} of {p.total_steps:,}"
         return False
     if kind == "status":
-        _update(job, state=PUBLISHING, status=payload)
+        if job.snapshot.stop_requested and not job.snapshot.registered:
+            _update(job, state=PUBLISHING)  # "Stopping…" stays until the child says it stopped
+        else:
+            _update(job, state=PUBLISHING, status=payload)
+        return False
+    if kind == "registered":
+        _update(job, registered=True)
         return False
     if kind == "published":
         _update(job, card=payload["card"], activated=payload["activated"], best_val_acc=payload["best"],
@@ -395,8 +410,10 @@ def _apply(job: _Job, kind: str, payload, stopped_model: str) -> bool:
         best = payload["best"]
         job.stopped_model = stopped_model
         val = f" (best validation accuracy so far: {best:.2%})" if best is not None else ""
+        when = ("while its model was being exported" if job.snapshot.state == PUBLISHING
+                else f"at step {payload['steps']:,}")
         _update(job, state=STOPPED, best_val_acc=best, finished=time.time(), elapsed=payload["seconds"],
-                status=f"Stopped at step {payload['steps']:,}: nothing was registered and the active model "
+                status=f"Stopped {when}: nothing was registered and the active model "
                        f"keeps serving. The best model so far{val} is kept.")
         return True
     if kind == "done":
@@ -471,7 +488,8 @@ def _child(messages, stop_event, config, name: str, command: str, activate: bool
         result, card = train_and_publish(config, name, command, activate=activate,
                                          on_progress=lambda p: messages.put(("progress", p)),
                                          should_stop=should_stop,
-                                         on_status=lambda m: messages.put(("status", m)))
+                                         on_status=lambda m: messages.put(("status", m)),
+                                         on_registered=lambda: messages.put(("registered", None)))
         best = result.best_val_acc
         if card is None:
             if os.getppid() == parent:

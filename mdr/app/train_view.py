@@ -213,10 +213,13 @@ def show_run(snap: jobs.JobSnapshot) -> None:
     st.plotly_chart(curves_figure(snap), width="stretch", config={"displayModeBar": False})
 
     if snap.active:
-        if snap.state == jobs.RUNNING:
+        if snap.stoppable:
             st.button("Stop", icon=":material/stop:", on_click=jobs.stop, disabled=snap.stop_requested,
-                      help="Ends after the current step. Nothing is registered; the active model keeps "
-                           "serving, and you may then register the best model so far.")
+                      help="Ends after the current step" + (" of the export" if snap.state == jobs.PUBLISHING else "")
+                           + ". Nothing is registered; the active model keeps serving, and you may then "
+                             "register the best model so far.")
+        elif snap.registered:
+            st.caption("The new model is registered; measuring it: this part cannot be stopped.")
         else:
             st.caption("Exporting, quantizing and measuring: this part cannot be stopped.")
     elif snap.state == jobs.DONE:

@@ -17,6 +17,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, Callable
 
+from mdr.errors import stop_point
 from mdr.models import registry
 from mdr.paths import write_json_atomic
 
@@ -85,10 +86,11 @@ def finetune_config(base: str | None = None, **given):
 
 
 def teach_strip_reader(config, corrections: dict[str, Any], build: Path, card: dict[str, Any],
-                       on_status: Callable[[str], None] | None = None) -> None:
+                       on_status: Callable[[str], None] | None = None, should_stop=None) -> None:
     """Fine-tune the strip reader carried into ``build`` (its files and ``card``'s section) on the
     training drawings' strips (:mod:`mdr.training.strip_corrections`); the record goes into the
-    section as ``finetune``. With no strip to learn from, the reader stays as it was carried."""
+    section as ``finetune``. With no strip to learn from, the reader stays as it was carried.
+    ``should_stop()`` is asked at every step (:class:`~mdr.errors.RunStopped` ends them)."""
     import torch
 
     from mdr.corrections.store import CorrectionStore
@@ -105,6 +107,7 @@ def teach_strip_reader(config, corrections: dict[str, Any], build: Path, card: d
     drawings = [by_id[i] for i in corrections["train_drawings"] if i in by_id]
     say(f"Cutting {len(drawings)} drawing(s) into strips for the strip reader…")
     strips, texts, record = correction_strips(drawings, Recognizer(config.init_from))
+    stop_point(should_stop)
     if not strips:
         section["finetune"] = {**record, "steps": 0}
         return
@@ -114,7 +117,8 @@ def teach_strip_reader(config, corrections: dict[str, Any], build: Path, card: d
     mix = StripMix(**{k: v for k, v in (reader_config.get("mix") or {}).items() if k in known})
     mix = replace(mix, data_dir=config.data_dir)  # this machine's MNIST, as the classifier's run
     settings = StripFinetuneSettings(steps=config.corrections_strip_steps, seed=config.seed, device=config.device)
-    result = finetune_reader(reader, strips, texts, mix, settings, on_status)
+    result = finetune_reader(reader, strips, texts, mix, settings, on_status, should_stop)
+    stop_point(should_stop)
     say("Exporting the strip reader to ONNX and quantizing it…")
     torch.save({"state_dict": result.model.state_dict(), "config": reader_config}, checkpoint)
     fp32 = build / registry.STRIP_FILES["fp32"]

@@ -23,7 +23,7 @@ import os
 import platform
 import shutil
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -31,7 +31,7 @@ from typing import Any, Callable
 import numpy as np
 
 from mdr.models import registry
-from mdr.errors import ModelError
+from mdr.errors import ModelError, RunStopped, stop_point
 from mdr.evaluation.digits import evaluate_onnx
 from mdr.data.mnist import checksums, load_split
 from mdr.paths import models_dir, write_json_atomic
@@ -54,8 +54,10 @@ def calibration_images(config, size: int = CALIBRATION_SIZE) -> np.ndarray:
 
 def build_files(result, folder: Path, opset: int = 17, calibration_size: int = CALIBRATION_SIZE,
                 calibration_method: str = CALIBRATION_METHOD,
-                on_status: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Write model.pt and the three ONNX files into ``folder``; return measurements."""
+                on_status: Callable[[str], None] | None = None, should_stop=None) -> dict[str, Any]:
+    """Write model.pt and the three ONNX files into ``folder``; return measurements.
+
+    ``should_stop()`` is asked between the steps (:class:`~mdr.errors.RunStopped` ends them)."""
     import torch
 
     from mdr.training.export import export_onnx, quantize_dynamic, quantize_static
@@ -70,16 +72,19 @@ def build_files(result, folder: Path, opset: int = 17, calibration_size: int = C
     _say(on_status, "Exporting to ONNX...")
     fp32 = folder / registry.ONNX_FILES["fp32"]
     diff = export_onnx(result.model, fp32, opset=opset, check_images=test_images[:500])
+    stop_point(should_stop)
     _say(on_status, f"Quantizing (static int8, {calibration_size} training digits; dynamic int8)...")
     quantize_static(fp32, folder / registry.ONNX_FILES["int8"], calibration_images(config, calibration_size),
                     method=calibration_method)
     quantize_dynamic(fp32, folder / registry.ONNX_FILES["int8-dynamic"])
+    stop_point(should_stop)
 
     accuracy, evaluations = {}, {}
     for precision, filename in registry.ONNX_FILES.items():
         _say(on_status, f"Evaluating {precision} on {len(test_images):,} MNIST test digits...")
         evaluations[precision] = evaluate_onnx(folder / filename, test_images, test_labels)
         accuracy[precision] = evaluations[precision]["accuracy"]
+        stop_point(should_stop)
     return {
         "export_max_abs_diff": diff,
         "accuracy": accuracy,
@@ -220,8 +225,11 @@ def replace_folder(build: Path, final: Path) -> None:
 def publish(result, name: str, command: str, command_explicit: str = "", activate: bool = True,
             opset: int = 17, calibration_size: int = CALIBRATION_SIZE,
             calibration_method: str = CALIBRATION_METHOD,
-            on_status: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Export, quantize, evaluate and register ``result`` as ``models/<name>/``; return its card."""
+            on_status: Callable[[str], None] | None = None, should_stop=None) -> dict[str, Any]:
+    """Export, quantize, evaluate and register ``result`` as ``models/<name>/``; return its card.
+
+    ``should_stop()`` is asked until the folder is renamed into place: a yes raises
+    :class:`~mdr.errors.RunStopped` and registers nothing."""
     final = registry.model_dir(name)
     root = models_dir()
     try:
@@ -230,7 +238,7 @@ def publish(result, name: str, command: str, command_explicit: str = "", activat
     except OSError as e:
         raise _write_error(e, root, "nothing was registered") from None
     try:
-        measured = build_files(result, build, opset, calibration_size, calibration_method, on_status)
+        measured = build_files(result, build, opset, calibration_size, calibration_method, on_status, should_stop)
         card = make_card(name, result, measured, command, command_explicit or command,
                          opset, calibration_size, calibration_method)
         carry_strip_reader(getattr(result.config, "init_from", None), build, card)
@@ -238,8 +246,9 @@ def publish(result, name: str, command: str, command_explicit: str = "", activat
                 and getattr(result.config, "corrections_strip_steps", 0) > 0):
             from mdr.models.finetune import teach_strip_reader
 
-            teach_strip_reader(result.config, result.corrections, build, card, on_status)
+            teach_strip_reader(result.config, result.corrections, build, card, on_status, should_stop)
         write_json_atomic(build / registry.CARD, card)
+        stop_point(should_stop)
         _make_readable(build)
         replace_folder(build, final)
     except OSError as e:
@@ -268,13 +277,15 @@ def _write_error(error: OSError, root: Path, outcome: str) -> ModelError:
 
 def train_and_publish(config, name: str, command: str, command_explicit: str = "", activate: bool = True,
                       on_progress=None, should_stop=None, on_status: Callable[[str], None] | None = None,
-                      pen_check_n: int | None = None,
+                      pen_check_n: int | None = None, on_registered: Callable[[], None] | None = None,
                       **publish_options) -> tuple[Any, dict[str, Any] | None]:
     """Train, then publish unless the run was stopped: ``(result, card or None)``.
 
-    A stopped run registers nothing; its best-so-far model stays in the result. A fine-tune
-    on corrections then measures its starting model and itself side by side (held-out
-    corrections, MNIST test, ``pen_check_n`` pen numbers per condition) into the card.
+    A run stopped while it trains or before its folder is in place (export, quantization, the
+    strip reader's teaching) registers nothing; its trained model stays in the result, marked
+    stopped. Once registered (``on_registered()``), a fine-tune on corrections measures its
+    starting model and itself side by side (held-out corrections, MNIST test, ``pen_check_n``
+    pen numbers per condition) into the card.
     """
     from mdr.training.loop import train
 
@@ -285,7 +296,13 @@ def train_and_publish(config, name: str, command: str, command_explicit: str = "
         return result, None
     if result.epochs_done == 0:
         raise ModelError("Training finished no epoch; nothing was registered.")
-    card = publish(result, name, command, command_explicit, activate, on_status=on_status, **publish_options)
+    try:
+        card = publish(result, name, command, command_explicit, activate, on_status=on_status,
+                       should_stop=should_stop, **publish_options)
+    except RunStopped:
+        return replace(result, stopped=True), None
+    if on_registered:
+        on_registered()
     if result.corrections is not None and config.init_from:
         from mdr.models.finetune import PEN_CHECK_N, add_report, before_after
 

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from mdr.errors import stop_point
 from mdr.recognition.strip import BLANK
 from mdr.training.loop import choose_device, seed_everything
 from mdr.training.corrections_mix import repeats_for
@@ -58,9 +59,12 @@ def load_reader(checkpoint: Path) -> tuple[StripNet, dict]:
 
 def finetune_reader(model: StripNet, strips: list[np.ndarray], texts: list[str], mix: StripMix,
                     settings: StripFinetuneSettings,
-                    on_status: Callable[[str], None] | None = None) -> StripFinetuneResult:
+                    on_status: Callable[[str], None] | None = None,
+                    should_stop: Callable[[], bool] | None = None) -> StripFinetuneResult:
     """``model`` (:func:`load_reader`) trained ``settings.steps`` batches on ``strips`` mixed with strips of
-    numbers composed as ``mix`` says (the reader's own training mix, fewer numbers, another seed)."""
+    numbers composed as ``mix`` says (the reader's own training mix, fewer numbers, another seed).
+    A yes from ``should_stop()`` (asked while composing and at every step) raises
+    :class:`~mdr.errors.RunStopped`: a half-taught reader is not kept."""
     started = time.time()
     if not strips:
         raise ValueError("There are no correction strips to teach the strip reader.")
@@ -69,7 +73,8 @@ def finetune_reader(model: StripNet, strips: list[np.ndarray], texts: list[str],
     if on_status:
         on_status(f"Composing {settings.general_numbers:,} numbers to keep the strip reader's other digits…")
     general, general_texts, _ = make_strips(replace(mix, numbers=settings.general_numbers,
-                                                    seed=mix.seed + 1000 + settings.seed))
+                                                    seed=mix.seed + 1000 + settings.seed), should_stop=should_stop)
+    stop_point(should_stop)
     repeats = repeats_for(settings.share, len(strips), len(general))
     all_strips = general + strips * repeats
     all_texts = general_texts + texts * repeats
@@ -85,6 +90,7 @@ def finetune_reader(model: StripNet, strips: list[np.ndarray], texts: list[str],
             x, targets, input_lengths, target_lengths = _batch(all_strips, all_texts, batch, rng,
                                                                settings.width_jitter, model.frame_stride)
             losses.append(ctc_step(model, optimizer, ctc, x.to(device), targets, input_lengths, target_lengths))
+            stop_point(should_stop)
             if len(losses) >= settings.steps:
                 break
     model = model.cpu().eval()
