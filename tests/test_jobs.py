@@ -181,6 +181,7 @@ def test_stop_while_a_finetune_is_exported_registers_nothing(models, tmp_path, m
     snap = jobs.wait(300)
     assert snap.state == jobs.STOPPED, snap.error
     assert "while its model was being exported" in snap.status and "nothing was registered" in snap.status
+    assert "The trained model" in snap.status
     assert sorted(p.name for p in models.iterdir()) == files_before
     assert (models / "active.json").read_bytes() == active_before
     assert jobs._job.stopped_model and Path(jobs._job.stopped_model).is_file()

@@ -410,11 +410,12 @@ def _apply(job: _Job, kind: str, payload, stopped_model: str) -> bool:
         best = payload["best"]
         job.stopped_model = stopped_model
         val = f" (best validation accuracy so far: {best:.2%})" if best is not None else ""
-        when = ("while its model was being exported" if job.snapshot.state == PUBLISHING
-                else f"at step {payload['steps']:,}")
+        exporting = job.snapshot.state == PUBLISHING
+        when = "while its model was being exported" if exporting else f"at step {payload['steps']:,}"
+        kept = "trained model" if exporting else "best model so far"
         _update(job, state=STOPPED, best_val_acc=best, finished=time.time(), elapsed=payload["seconds"],
                 status=f"Stopped {when}: nothing was registered and the active model "
-                       f"keeps serving. The best model so far{val} is kept.")
+                       f"keeps serving. The {kept}{val} is kept.")
         return True
     if kind == "done":
         _update(job, state=DONE, finished=time.time(), status=payload)
