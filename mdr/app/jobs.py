@@ -205,11 +205,10 @@ def start(config, name: str, command: str = "", activate: bool = True, measure: 
 
 
 def stop() -> bool:
-    """Ask the running job to stop after its current step; False when nothing runs."""
+    """Ask the running job to stop after its current step; False when nothing runs, or when its
+    model is already registered (or a strip run is exporting): there is nothing left to undo."""
     with _lock:
-        if not (_job and _job.snapshot.active):
-            return False
-        if not _job.snapshot.stoppable:
+        if not (_job and _job.snapshot.stoppable):
             return False
         _job.stop_event.set()
         _job.snapshot.stop_requested = True
