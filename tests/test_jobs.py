@@ -161,16 +161,12 @@ def test_a_stopped_runs_weights_waiting_for_keep_or_discard_go_when_the_app_ends
 def test_stop_while_a_finetune_is_exported_registers_nothing(models, tmp_path, monkeypatch):
     """Stop after training, while the model is exported and its strip reader taught: no model, and
     the trained one is kept for "register it anyway"."""
-    from mdr.corrections.store import CorrectionStore, png_bytes
     from mdr.models.finetune import finetune_config
-    from mdr.recognition.recognizer import Recognizer
-    from tests.test_strip_corrections import READER_MODEL, _touching_drawings
+    from tests.test_strip_corrections import READER_MODEL, save_touching_corrections
 
     shutil.copytree(ROOT / "models" / READER_MODEL, models / READER_MODEL)
     monkeypatch.setenv("MDR_DATA_HOME", str(tmp_path / "home"))
-    base, store = Recognizer(READER_MODEL), CorrectionStore()
-    for sample in _touching_drawings(3, seed=5):
-        store.add_recognition(base.recognize(sample.image), png_bytes(sample.image), sample.number)
+    save_touching_corrections(3, seed=5)
     active_before = (models / "active.json").read_bytes()
     files_before = sorted(p.name for p in models.iterdir())
 

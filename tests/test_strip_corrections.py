@@ -63,6 +63,17 @@ def _touching_drawings(count: int, seed: int):
     return [compose_sample(spec, bank, rng) for _ in range(count)]
 
 
+def save_touching_corrections(count: int, seed: int) -> None:
+    """Save ``count`` touching numbers (:func:`_touching_drawings`) as corrections, each as the reader
+    model read it, with its true number typed."""
+    from mdr.corrections.store import CorrectionStore, png_bytes
+    from mdr.recognition.recognizer import Recognizer
+
+    base, store = Recognizer(READER_MODEL), CorrectionStore()
+    for sample in _touching_drawings(count, seed=seed):
+        store.add_recognition(base.recognize(sample.image), png_bytes(sample.image), sample.number)
+
+
 def test_saved_touching_drawings_give_strips_of_their_typed_digits(reader_models):
     from mdr.corrections.store import CorrectionStore, png_bytes
     from mdr.recognition.recognizer import Recognizer
@@ -86,13 +97,8 @@ def finetune_on_touching_drawings(models, name: str, drawings: int, seed: int, s
     """Save ``drawings`` touching numbers as corrections, fine-tune the reader model on them with
     the command line (a short run), and return the new model's card."""
     from mdr.cli import main
-    from mdr.corrections.store import CorrectionStore, png_bytes
-    from mdr.recognition.recognizer import Recognizer
 
-    base = Recognizer(READER_MODEL)
-    store = CorrectionStore()
-    for sample in _touching_drawings(drawings, seed=seed):
-        store.add_recognition(base.recognize(sample.image), png_bytes(sample.image), sample.number)
+    save_touching_corrections(drawings, seed)
     assert main(["train", "--corrections", "--from-model", READER_MODEL, "--name", name, "--pen-check", "0",
                  "--train-size", "500", "--corrections-strip-steps", str(strip_steps), "--no-activate"]) == 0
     return json.loads((models / name / "card.json").read_text())
@@ -137,16 +143,11 @@ def test_strip_steps_zero_carries_the_reader_unchanged(reader_models, capsys):
 def test_stop_while_exporting_or_teaching_the_reader_registers_nothing(reader_models, stop_when):
     """Stop pressed after training, before the model is in place: no model, no leftovers, the
     trained classifier kept for "register it anyway", the active model unchanged."""
-    from mdr.corrections.store import CorrectionStore, png_bytes
     from mdr.models import registry
     from mdr.models.finetune import finetune_config
     from mdr.models.publish import train_and_publish
-    from mdr.recognition.recognizer import Recognizer
 
-    base = Recognizer(READER_MODEL)
-    store = CorrectionStore()
-    for sample in _touching_drawings(3, seed=5):
-        store.add_recognition(base.recognize(sample.image), png_bytes(sample.image), sample.number)
+    save_touching_corrections(3, seed=5)
     active_before = (reader_models / "active.json").read_bytes()
     models_before, files_before = registry.list_models(), sorted(p.name for p in reader_models.iterdir())
     said, registered = [], []
@@ -164,15 +165,10 @@ def test_stop_while_exporting_or_teaching_the_reader_registers_nothing(reader_mo
 
 
 def test_a_finetune_that_is_not_stopped_says_when_it_is_registered(reader_models):
-    from mdr.corrections.store import CorrectionStore, png_bytes
     from mdr.models.finetune import finetune_config
     from mdr.models.publish import train_and_publish
-    from mdr.recognition.recognizer import Recognizer
 
-    base = Recognizer(READER_MODEL)
-    store = CorrectionStore()
-    for sample in _touching_drawings(3, seed=6):
-        store.add_recognition(base.recognize(sample.image), png_bytes(sample.image), sample.number)
+    save_touching_corrections(3, seed=6)
     events = []
     _, card = train_and_publish(
         finetune_config(READER_MODEL, train_size=500, corrections_strip_steps=0), "kept", "test", activate=False,
