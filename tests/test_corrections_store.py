@@ -209,3 +209,20 @@ def test_a_number_read_with_a_digit_missed_saves_the_digits_far_from_it(store):
     assert [(d.position, d.label) for d in saved.digits] == [(0, 4), (1, 0), (2, 7)]
     for sample, digit in zip(saved.digits, recognition.digits[:3]):
         np.testing.assert_allclose(sample.input28, np.clip(digit.steps.final, 0, 1), atol=1e-6)
+
+
+def test_a_store_refused_at_first_with_a_locked_file_opens_once_it_is_free(store, monkeypatch):
+    """Several sessions turning a new file into WAL at once: SQLite may refuse one without waiting."""
+    import sqlite3
+
+    prepare, refusals = CorrectionStore._prepare, []
+
+    def locked_twice(self, conn):
+        if len(refusals) < 2:
+            refusals.append(1)
+            raise sqlite3.OperationalError("database is locked")
+        prepare(self, conn)
+
+    monkeypatch.setattr(CorrectionStore, "_prepare", locked_twice)
+    store.add(image_png=PNG, true_number="4", read_number="4", model="m", digits=[_digit(0, 4)])
+    assert len(refusals) == 2 and store.count() == 1

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import sqlite3
+import time
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -176,7 +177,7 @@ class CorrectionStore:
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             conn.execute("PRAGMA foreign_keys = ON")
             if not self._ready:
-                self._prepare(conn)
+                self._prepare_waiting(conn)
                 self._ready = True
         except sqlite3.DatabaseError as e:
             conn.close()
@@ -187,6 +188,21 @@ class CorrectionStore:
             conn.close()
             raise
         return conn
+
+    def _prepare_waiting(self, conn: sqlite3.Connection) -> None:
+        """:meth:`_prepare`, tried again while SQLite says the file is locked: a new file turned into WAL
+        by several sessions at once can refuse one of them at once, without the busy timeout's wait
+        (twenty sessions saving at once, once in a full test run on a busy machine). Preparing is idempotent."""
+        deadline, pause = time.monotonic() + BUSY_TIMEOUT_S, 0.01
+        while True:
+            try:
+                self._prepare(conn)
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(2 * pause, 0.5)
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
